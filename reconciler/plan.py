@@ -1,0 +1,127 @@
+"""The plan: inert, frozen data describing what apply will do.
+
+A :class:`Plan` is built by :mod:`reconciler.planner`, rendered by :mod:`reconciler.render`
+and executed by :mod:`reconciler.executor`; none of those are methods here.
+
+Request bodies may hold :class:`reconciler.secrets.Secret` values; renderers mask them and
+the executor reveals them only when sending. A request path for an action on a database
+that does not exist yet (the follow-up update and the import after a create) contains the
+placeholder :data:`NEW_DATABASE_ID`, which the executor replaces with the id the create
+task returned.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+NEW_DATABASE_ID = "{databaseId}"
+
+
+class ActionKind(enum.Enum):
+    """Action kinds, with the symbol used in text plans."""
+
+    BACKUP = "backup"
+    UPGRADE = "upgrade"
+    UPDATE = "update"
+    CREATE = "create"
+    IMPORT = "import"
+    DELETE = "delete"
+
+    @property
+    def symbol(self) -> str:
+        """The one-character mark used in text plans."""
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    ActionKind.BACKUP: "»",
+    ActionKind.UPGRADE: "↑",
+    ActionKind.UPDATE: "~",
+    ActionKind.CREATE: "+",
+    ActionKind.IMPORT: "←",
+    ActionKind.DELETE: "-",
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field-level change. ``before`` is None for creates; secrets are Secret objects.
+
+    ``sensitive`` is True when either side is a secret: renderers then print
+    ``(sensitive value changed)`` and never the values.
+    """
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """The exact request an action sends: method, path relative to the API base, body."""
+
+    method: str
+    path: str
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One step of the plan.
+
+    ``reason`` is the human-facing why (``before delete``, ``follow-up: fields the create
+    call ignores``); apply decisions never read it.
+    """
+
+    kind: ActionKind
+    subscription_id: int
+    database_id: int | None
+    name: str
+    changes: tuple[FieldChange, ...]
+    request: ApiRequest
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class UnmanagedDatabase:
+    """A live database named in no file, in a subscription whose prune is off."""
+
+    subscription_id: int
+    database_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SubscriptionSummary:
+    """Header facts for one subscription of the plan."""
+
+    id: int
+    name: str
+    live_databases: int
+    spec_databases: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Actions in execution order, unmanaged databases, refusals and the fingerprint.
+
+    A plan with ``refusals`` must not be applied; the CLI exits 1 after showing it.
+    """
+
+    subscriptions: tuple[SubscriptionSummary, ...]
+    actions: tuple[PlannedAction, ...]
+    unmanaged: tuple[UnmanagedDatabase, ...] = ()
+    refusals: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        """True when the plan holds at least one action."""
+        return bool(self.actions)
+
+    def count(self, kind: ActionKind) -> int:
+        """Return how many actions of ``kind`` the plan holds."""
+        return sum(1 for a in self.actions if a.kind is kind)
