@@ -248,7 +248,9 @@ def run_plan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
     if plan.refusals:
-        print("error: plan refused; nothing will be applied (see 'Refused' above).", file=sys.stderr)
+        print(
+            "error: plan refused; nothing will be applied (see 'Refused' above).", file=sys.stderr
+        )
         return EXIT_ERROR
     if args.out:
         write_plan_file(args.out, plan, salt=salt, spec_paths=args.paths)
@@ -415,7 +417,7 @@ def open_api(api_url: str | None) -> Iterator[ApiClient]:
         from reconciler.simulator import start_for_url
 
         with start_for_url(url) as sim, ApiClient(sim.url, sim.api_key, sim.api_secret) as client:
-                yield client
+            yield client
         return
     base = check_api_url(url)
     key, secret = _credentials()
@@ -432,6 +434,5 @@ def _credentials() -> tuple[str, str]:
         names[0] for names, value in ((KEY_ENVS, key), (SECRET_ENVS, secret)) if not value
     )
     raise UsageError(
-        f"missing API credentials: set {missing} "
-        "(or REDISCLOUD_ACCESS_KEY / REDISCLOUD_SECRET_KEY)"
+        f"missing API credentials: set {missing} (or REDISCLOUD_ACCESS_KEY / REDISCLOUD_SECRET_KEY)"
     )

@@ -1,0 +1,117 @@
+"""The JSON plan (``--format json``), format version 1, for policy checks and tooling.
+
+The shape is documented by ``schemas/plan.schema.json``; action names are the stable
+:class:`~reconciler.plan.ActionKind` values. Nothing secret survives the conversion: every
+:class:`~reconciler.secrets.Secret` becomes ``(sensitive)``, both sides of a sensitive change
+become ``(sensitive)`` (a missing side stays null), and credentials in URIs are masked in
+every string. A change to the shape that could break a consumer bumps
+:data:`FORMAT_VERSION`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler import __version__
+from reconciler.plan import (
+    FieldChange,
+    Plan,
+    PlannedAction,
+    SubscriptionSummary,
+    UnmanagedDatabase,
+)
+from reconciler.render._common import is_sensitive, mask_text, summary_counts
+from reconciler.secrets import MASK, Secret
+
+FORMAT_VERSION = 1
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """Return the JSON form of ``plan`` (plain dicts, lists, strings, numbers), masked."""
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "reconcilerVersion": __version__,
+        "fingerprint": plan.fingerprint,
+        "summary": summary_counts(plan),
+        "subscriptions": [_subscription(s) for s in plan.subscriptions],
+        "actions": [_action(a) for a in plan.actions],
+        "unmanaged": [_unmanaged(u) for u in plan.unmanaged],
+        "refusals": [mask_text(r) for r in plan.refusals],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    """Return the JSON form of ``plan``, indented by two spaces, ending with a newline."""
+    return json.dumps(plan_to_dict(plan), indent=2) + "\n"
+
+
+def json_value(value: Any) -> Any:
+    """Return a JSON-ready, masked copy of a value from a plan.
+
+    Secrets become ``(sensitive)``; strings have URI credentials masked; tuples become
+    lists, sets sorted lists, enums their values; anything else unknown its ``str``.
+    """
+    if isinstance(value, Secret):
+        return MASK
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, enum.Enum):
+        return json_value(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((json_value(v) for v in value), key=lambda v: json.dumps(v))
+    return mask_text(str(value))
+
+
+def _subscription(s: SubscriptionSummary) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": mask_text(s.name),
+        "liveDatabases": s.live_databases,
+        "specDatabases": s.spec_databases,
+    }
+
+
+def _action(a: PlannedAction) -> dict[str, Any]:
+    return {
+        "action": a.kind.value,
+        "subscriptionId": a.subscription_id,
+        "databaseId": a.database_id,
+        "name": mask_text(a.name),
+        "reason": mask_text(a.reason),
+        "changes": [_change(c) for c in a.changes],
+        "request": {
+            "method": a.request.method,
+            "path": mask_text(a.request.path),
+            "body": json_value(a.request.body),
+        },
+    }
+
+
+def _change(c: FieldChange) -> dict[str, Any]:
+    sensitive = is_sensitive(c)
+    return {
+        "path": c.path,
+        "before": _side(c.before, sensitive),
+        "after": _side(c.after, sensitive),
+        "sensitive": sensitive,
+    }
+
+
+def _side(value: Any, sensitive: bool) -> Any:
+    """Return the masked side of a change; a sensitive side is the mask unless absent."""
+    if sensitive:
+        return None if value is None else MASK
+    return json_value(value)
+
+
+def _unmanaged(u: UnmanagedDatabase) -> dict[str, Any]:
+    return {"subscriptionId": u.subscription_id, "databaseId": u.database_id, "name": u.name}

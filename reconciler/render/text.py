@@ -1,0 +1,159 @@
+"""The Terraform-like text plan (``--format text``, the default).
+
+Layout (DESIGN §4)::
+
+    Subscription 2001234 "prod" — 4 databases live, 3 in spec
+
+      ~ update sessions (db 51170941)
+          datasetSizeInGb       1 → 2
+          password              (sensitive value changed)
+      » backup legacy-cache (db 51170942) to s3://backups/adhoc     before delete
+      - delete legacy-cache (db 51170942)
+      ? unmanaged analytics (db 51170950): in no file; prune is off
+
+    Plan: 0 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.
+
+Colour (ANSI) only when asked for; :func:`color_enabled` says when a stream wants it.
+Control characters in names and values are shown escaped (``\\x1b``), so a database or
+subscription name cannot move the cursor or forge plan lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TextIO
+
+from reconciler.plan import ActionKind, Plan, PlannedAction
+from reconciler.render._common import (
+    SubscriptionBlock,
+    action_detail,
+    change_text,
+    database_label,
+    group_by_subscription,
+    listed_changes,
+    mask_text,
+    subscription_header,
+    summary_line,
+    unmanaged_text,
+)
+
+_ACTION_INDENT = "  "
+_CHANGE_INDENT = "      "
+_MIN_PATH_WIDTH = 22
+_REASON_GAP = "     "
+_UPGRADE_GAP = "   "
+
+_RESET = "\x1b[0m"
+_BOLD = "1"
+_KIND_STYLES = {
+    ActionKind.CREATE: "32",
+    ActionKind.UPDATE: "33",
+    ActionKind.DELETE: "31",
+    ActionKind.BACKUP: "36",
+    ActionKind.UPGRADE: "35",
+    ActionKind.IMPORT: "34",
+}
+_UNMANAGED_STYLE = "2"
+_REFUSED_STYLE = "1;31"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def color_enabled(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """Return True when plan output to ``stream`` should be coloured.
+
+    Any non-empty ``NO_COLOR`` turns colour off (https://no-color.org) and wins over
+    everything. Otherwise a non-empty ``FORCE_COLOR`` decides: ``0``/``false``/``no``/``off``
+    turn colour off, any other value on. Otherwise colour is on only for a TTY whose
+    ``TERM`` is not ``dumb``.
+    """
+    if environ.get("NO_COLOR"):
+        return False
+    force = environ.get("FORCE_COLOR", "")
+    if force:
+        return force.strip().lower() not in _FALSE_WORDS
+    if environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """Return the text plan, ending with a newline; ANSI colour only when ``color``."""
+    paint = _Painter(color)
+    lines: list[str] = []
+    for block in group_by_subscription(plan):
+        lines.append(paint(_BOLD, printable(subscription_header(block))))
+        lines.append("")
+        lines.extend(_block_lines(block, paint))
+        lines.append("")
+    if plan.refusals:
+        lines.append(paint(_REFUSED_STYLE, "Refused:"))
+        for reason in plan.refusals:
+            lines.append(f"{_ACTION_INDENT}{paint(_REFUSED_STYLE, '!')} {_clean(reason)}")
+        lines.append("")
+    lines.append(paint(_BOLD, summary_line(plan)))
+    return "\n".join(lines) + "\n"
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with control characters shown as Python escapes (``\\n``)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _clean(text: str) -> str:
+    """Mask credentials in URIs and escape control characters of free text."""
+    return printable(mask_text(text))
+
+
+class _Painter:
+    """Wraps text in an ANSI style when colour is on; the identity otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, style: str, text: str) -> str:
+        return f"\x1b[{style}m{text}{_RESET}" if self.enabled else text
+
+
+def _block_lines(block: SubscriptionBlock, paint: _Painter) -> list[str]:
+    """Return the action and unmanaged lines of one subscription block."""
+    lines: list[str] = []
+    for action in block.actions:
+        lines.extend(_action_lines(action, paint))
+    for db in block.unmanaged:
+        mark = paint(_UNMANAGED_STYLE, "?")
+        lines.append(f"{_ACTION_INDENT}{mark} {printable(unmanaged_text(db))}")
+    if not lines:
+        lines.append(f"{_ACTION_INDENT}(no changes)")
+    return lines
+
+
+def _action_lines(action: PlannedAction, paint: _Painter) -> list[str]:
+    """Return the head line of an action and its aligned field-change lines."""
+    kind = action.kind
+    mark = paint(_KIND_STYLES[kind], f"{kind.symbol} {kind.value}")
+    head = f"{_ACTION_INDENT}{mark} {_head_rest(action)}"
+    changes = listed_changes(action)
+    width = max([_MIN_PATH_WIDTH] + [len(c.path) + 2 for c in changes])
+    body = [
+        f"{_CHANGE_INDENT}{printable(c.path).ljust(width)}{printable(change_text(c, action))}"
+        for c in changes
+    ]
+    return [head, *body]
+
+
+def _head_rest(action: PlannedAction) -> str:
+    """Return what follows the mark: ``sessions (db 1) to s3://…     before delete``."""
+    text = database_label(action.name, action.database_id)
+    detail = action_detail(action)
+    if detail:
+        gap = _UPGRADE_GAP if action.kind is ActionKind.UPGRADE else " "
+        text += gap + detail
+    if action.reason:
+        text += _REASON_GAP + action.reason
+    return _clean(text)
