@@ -1,0 +1,361 @@
+"""Waiting for asynchronous work: one poll schedule and one poller.
+
+The poller follows Terraform's ``StateChangeConf``: pending and target states, a timeout
+naming the last state seen.
+
+The schedule
+------------
+A task is polled first :data:`FIRST_POLL_DELAY` (0.5 s) after the request; after that the
+delay before the next poll is::
+
+    poll_delay(elapsed) = min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, elapsed * POLL_GROWTH))
+                        = min(15, max(0.5, elapsed * 0.25))
+
+so polls land at 0.5, 1.0, 1.5, 2.0, 2.5, 3.1, 3.9, 4.9, 6.1, 7.6, 9.5, 11.9, 14.9, 18.6,
+23.3, 29.1 … s, and every 15 s once 60 s have passed. Each delay is a quarter of the time
+already waited, so the time between a task finishing and us seeing it is at most 25 % of its
+duration (plus the 0.5 s floor), while the number of polls grows with the logarithm of the
+duration. Expected cost for tasks of 2-20 s (0.1 s steps, see :func:`poll_stats`): 4-15
+polls (a 2 s task: 4 polls, seen at 2.0 s; a 10 s task: 12 polls, seen at 11.9 s; a 20 s
+task: 15 polls, seen at 23.3 s); mean lag 1.3 s; mean overhead (lag ÷ duration) 11.8 %,
+worst 24.6 %. The Go SDK's 1, 2, 4, 8 … s doubling sees a 9 s task at 15 s (67 %);
+Terraform's 10 s delay and 30 s interval sees a 2 s task at 10 s (400 %). The 15 s cap keeps
+an hour-long wait at 256 polls (about 4 a minute), far below the account's 400 requests a
+minute even with the database and subscription polls added.
+
+The poller
+----------
+:class:`Poller` runs one probe until it reports a value, with an injected clock and sleep (so
+tests never wait), a deadline shared by every wait of one action, a stop flag checked
+between polls (Ctrl-C stops after the current request), and a callback told every state seen.
+A timeout raises :class:`reconciler.errors.WaitTimeoutError` naming what was awaited, the
+state wanted and the last state seen.
+
+Probes
+------
+:func:`status_probe` reads a database or subscription: ``active`` is done, ``error`` fails
+(:class:`ResourceFailedError`), any other status is pending (facts §3.4). :func:`task_probe`
+reads ``GET /tasks/{id}`` (facts §4.2-4.5): ``processing-completed`` is done; early 404s are
+tolerated; ``processing-error``, a ``response.error`` (object or bare string) or an unknown
+status raises :class:`reconciler.errors.TaskFailedError` with the task id, error type,
+status and description.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Generic, TypeVar
+
+from reconciler.errors import (
+    ApiUnavailableError,
+    BadResponseError,
+    NotFoundError,
+    ReconcilerError,
+    TaskFailedError,
+    WaitTimeoutError,
+)
+
+log = logging.getLogger(__name__)
+
+FIRST_POLL_DELAY = 0.5
+MIN_POLL_DELAY = 0.5
+MAX_POLL_DELAY = 15.0
+POLL_GROWTH = 0.25
+STOP_CHECK_SLICE = 1.0  # a Ctrl-C is noticed within this many seconds of sleeping
+MAX_UNREACHABLE_POLLS = 3  # consecutive polls the API may be down (after the client's retries)
+EARLY_MISSES_LIMIT = 5  # 404s on a new task or database tolerated before EARLY_MISSES_WINDOW …
+EARLY_MISSES_WINDOW = 10.0  # … and for this many seconds whatever their number
+
+TASK_COMPLETED = "processing-completed"
+TASK_PENDING = frozenset({"initialized", "received", "processing-in-progress"})
+
+T = TypeVar("T")
+
+
+class StopRequested(Exception):
+    """Internal signal: the user asked to stop; raised between requests, never mid-request."""
+
+
+class ResourceFailedError(ReconcilerError):
+    """A database or subscription entered the failure status ``error``."""
+
+    def __init__(self, what: str, status: str) -> None:
+        self.what = what
+        self.status = status
+        super().__init__(f"{what} entered status '{status}'")
+
+
+def poll_delay(elapsed: float) -> float:
+    """Return the seconds to wait before the next poll, ``elapsed`` seconds into a wait."""
+    return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, elapsed * POLL_GROWTH))
+
+
+def poll_times(duration: float, *, first_delay: float = FIRST_POLL_DELAY) -> list[float]:
+    """Return when a wait polls work that finishes ``duration`` seconds in.
+
+    The last time is the poll that sees it finished. Pure: for benchmarks and docs.
+    """
+    times = [first_delay]
+    while times[-1] < duration:
+        times.append(times[-1] + poll_delay(times[-1]))
+    return times
+
+
+@dataclass(frozen=True)
+class PollStats:
+    """What waiting for work of a given duration costs: polls made and time lost."""
+
+    duration: float
+    polls: int
+    seen_at: float
+
+    @property
+    def lag(self) -> float:
+        """Seconds between the work finishing and the poll that saw it."""
+        return self.seen_at - self.duration
+
+    @property
+    def overhead(self) -> float:
+        """``lag`` as a fraction of ``duration`` (0 for zero-length work)."""
+        return self.lag / self.duration if self.duration else 0.0
+
+
+def poll_stats(duration: float) -> PollStats:
+    """Return the polls and the lag of waiting for work finishing ``duration`` s in."""
+    times = poll_times(duration)
+    return PollStats(duration=duration, polls=len(times), seen_at=times[-1])
+
+
+def status_probe(
+    fetch: Callable[[], Mapping[str, Any]], what: str, *, target: str = "active"
+) -> Callable[[], tuple[str, Mapping[str, Any] | None]]:
+    """Return a probe over a resource's ``status``: ``target`` is done, ``error`` fails.
+
+    Any other status, including ones never seen before, is pending (the API keeps adding
+    transitional statuses). The probe raises :class:`ResourceFailedError` on ``error``.
+    """
+
+    def probe() -> tuple[str, Mapping[str, Any] | None]:
+        raw = fetch()
+        status = str(raw.get("status", "")) or "(no status)"
+        if status == target:
+            return status, raw
+        if status == "error":
+            raise ResourceFailedError(what, status)
+        return status, None
+
+    return probe
+
+
+def early_misses(clock: Callable[[], float]) -> Callable[[], bool]:
+    """Return a check to call on each 404: True while it may be a new thing not yet visible.
+
+    A task or database just created can be unknown for a moment (facts §4.2): a 404 is
+    tolerated while fewer than :data:`EARLY_MISSES_LIMIT` were seen, or during the first
+    :data:`EARLY_MISSES_WINDOW` seconds.
+    """
+    misses = 0
+    since = clock()
+
+    def tolerate() -> bool:
+        nonlocal misses
+        misses += 1
+        return misses <= EARLY_MISSES_LIMIT or clock() - since < EARLY_MISSES_WINDOW
+
+    return tolerate
+
+
+def task_probe(
+    fetch: Callable[[], Any], task_id: str, clock: Callable[[], float]
+) -> Callable[[], tuple[str, Mapping[str, Any] | None]]:
+    """Return a probe over ``GET /tasks/{id}`` (``fetch``) done when the task completed.
+
+    The probe tolerates early 404s (see :func:`early_misses`), then raises NotFoundError;
+    it raises TaskFailedError when the task failed (see :func:`task_state`).
+    """
+    tolerate = early_misses(clock)
+    since = clock()
+
+    def probe() -> tuple[str, Mapping[str, Any] | None]:
+        try:
+            task = fetch()
+        except NotFoundError as exc:
+            if tolerate():
+                return "not found yet", None
+            detail = f"the task is still unknown {clock() - since:.0f}s after it was accepted"
+            raise NotFoundError(exc.method, exc.path, 404, exc.error_type, detail) from exc
+        return task_state(task_id, task)
+
+    return probe
+
+
+def task_state(task_id: str, task: Any) -> tuple[str, Mapping[str, Any] | None]:
+    """Return ``(status, task)`` when completed, ``(status, None)`` while pending.
+
+    Raises TaskFailedError for ``processing-error``, a ``response.error`` whatever the
+    status, and any status we do not know (the Go SDK does the same); BadResponseError
+    when the answer is not an object.
+    """
+    if not isinstance(task, Mapping):
+        raise BadResponseError("GET", f"/tasks/{task_id}", 200, "", "task is not a JSON object")
+    status = str(task.get("status") or "(no status)")
+    response = task.get("response")
+    error = response.get("error") if isinstance(response, Mapping) else None
+    if error is None and status in TASK_PENDING:
+        return status, None
+    if error is None and status == TASK_COMPLETED:
+        return status, task
+    raise _task_failure(task_id, status, task, error)
+
+
+def _task_failure(
+    task_id: str, status: str, task: Mapping[str, Any], error: Any
+) -> TaskFailedError:
+    """Build the TaskFailedError for a failed task; ``error`` is an object or a bare string."""
+    description = str(task.get("description") or "")
+    if isinstance(error, Mapping):
+        error_type = str(error.get("type") or "")
+        error_status = str(error.get("status") or "")
+        description = str(error.get("description") or description)
+    elif error:
+        error_type, error_status = str(error), ""
+    else:
+        error_type, error_status = "", status
+        if status != "processing-error":
+            description = f"unexpected task status '{status}'"
+    response = task.get("response")
+    extra = response.get("additionalInfo") if isinstance(response, Mapping) else None
+    if extra:
+        description = f"{description} ({extra})" if description else str(extra)
+    return TaskFailedError(task_id, error_type, error_status, description)
+
+
+def resource_id(task: Mapping[str, Any]) -> int | None:
+    """Return the task's ``response.resourceId`` (a create's new database id), or None."""
+    response = task.get("response")
+    resource = response.get("resourceId") if isinstance(response, Mapping) else None
+    return resource if isinstance(resource, int) and not isinstance(resource, bool) else None
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$")
+
+
+def parse_timestamp(value: Any) -> float | None:
+    """Return an API timestamp (``2024-04-15T09:08:04.222268Z``) as POSIX seconds, or None.
+
+    Any number of fraction digits is accepted (the API sends up to nine); no zone is UTC.
+    """
+    match = _STAMP.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    base = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    fraction = float(match.group(2)) if match.group(2) else 0.0
+    zone = match.group(3) or "Z"
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        base -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return base.timestamp() + fraction
+
+
+@dataclass(frozen=True)
+class Watched(Generic[T]):
+    """The end of a watch: the last state seen and the value (None when time ran out)."""
+
+    state: str
+    value: T | None
+
+
+class Poller:
+    """Runs probes on a schedule until done, the deadline passes or a stop is requested."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        deadline: float,
+        timeout: float,
+        stop_requested: Callable[[], bool] = lambda: False,
+        on_state: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self._sleep = sleep
+        self.deadline = deadline
+        self.timeout = timeout
+        self._stop_requested = stop_requested
+        self._on_state = on_state
+
+    def wait(
+        self,
+        what: str,
+        wanted: str,
+        probe: Callable[[], tuple[str, T | None]],
+        *,
+        noun: str = "",
+        first_delay: float = 0.0,
+    ) -> T:
+        """Poll ``probe`` until it returns a value; return that value.
+
+        ``probe`` returns ``(state, value)``; a non-None value ends the wait. ``noun`` names
+        the thing in progress reports (``task``, ``database``). Raises WaitTimeoutError at
+        the deadline (naming ``what``, ``wanted`` and the last state), StopRequested when a
+        stop was asked for, and whatever the probe raises.
+        """
+        result = self.watch(probe, until=self.deadline, noun=noun, first_delay=first_delay)
+        if result.value is not None:
+            return result.value
+        raise WaitTimeoutError(what, wanted, result.state or "(not seen)", self.timeout)
+
+    def watch(
+        self,
+        probe: Callable[[], tuple[str, T | None]],
+        *,
+        until: float,
+        noun: str = "",
+        first_delay: float = 0.0,
+    ) -> Watched[T]:
+        """Poll ``probe`` until it returns a value or ``until`` passes; never raise a timeout.
+
+        Returns the last state and the value (None when time ran out). A few consecutive
+        ApiUnavailableError answers are tolerated (the client already retried each).
+        """
+        start = self.clock()
+        if first_delay:
+            self.pause(min(first_delay, max(0.0, until - start)))
+        unreachable = 0
+        while True:
+            try:
+                state, value = probe()
+                unreachable = 0
+            except ApiUnavailableError as exc:
+                unreachable += 1
+                if unreachable > MAX_UNREACHABLE_POLLS:
+                    raise
+                log.warning("API unreachable while polling, will retry: %s", exc)
+                state, value = "(API unreachable)", None
+            if self._on_state is not None:
+                self._on_state(noun, state)
+            now = self.clock()
+            if value is not None or now >= until:
+                return Watched(state, value)
+            self.pause(min(poll_delay(now - start), until - now))
+
+    def pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` in short slices; raise StopRequested when a stop is asked for."""
+        self.check_stop()
+        remaining = seconds
+        while remaining > 0:
+            step = min(STOP_CHECK_SLICE, remaining)
+            self._sleep(step)
+            remaining -= step
+            self.check_stop()
+
+    def check_stop(self) -> None:
+        """Raise StopRequested when the user asked to stop."""
+        if self._stop_requested():
+            raise StopRequested
