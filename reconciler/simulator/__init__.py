@@ -1,1 +1,43 @@
+"""A faithful local Redis Cloud API v1 simulator (stdlib HTTP server, one account).
 
+Public API::
+
+    SimulatorConfig(...)                 settings (see its docstring)
+    serve_in_background(config)          -> RunningSimulator (.url ends in /v1, .api_key,
+                                            .api_secret, .stop(), context manager)
+    serve_forever(config)                blocks until Ctrl-C (``reconciler simulator``)
+    start_for_url("sim:" | "sim:PATH")   in-process simulator for ``--api-url sim:``
+
+Endpoints under ``/v1``: ``GET /subscriptions``, ``GET /subscriptions/{id}``, ``GET`` (paged
+by ``offset``/``limit``) and ``POST /subscriptions/{id}/databases``, ``GET``/``PUT``/
+``DELETE …/databases/{dbId}``, ``POST``/``GET …/backup``, ``…/import``, ``…/upgrade``,
+``GET /tasks`` and ``GET /tasks/{taskId}``. Control routes (no auth, never limited or
+faulted): ``GET /_simulator/stats`` →
+``{"total": N, "routes": {"GET /subscriptions/{subscriptionId}/databases": 12, …},
+"methods": {"GET": …}, "statuses": {"200": …}}`` and ``POST /_simulator/reset`` (back to
+the seed; also clears statistics, rate windows and the fault sequence).
+
+Environment variables read by :func:`start_for_url` (``--api-url sim:``), each overriding
+the demo default:
+
+    RECONCILER_SIM_TASK_SECONDS        task length, submission to completion (default 0.3)
+    RECONCILER_SIM_PROVISION_SECONDS   pending status after a task (default 0.5)
+    RECONCILER_SIM_LATENCY_MS          delay before every API answer (default 0)
+    RECONCILER_SIM_FAULT_RATE          probability of a fault per API request (default 0)
+    RECONCILER_SIM_FAULT_SEED          seed of the fault sequence (default 0)
+    RECONCILER_SIM_RATE_LIMIT          requests per minute per API key, 0 = off (default 0)
+"""
+
+from __future__ import annotations
+
+from reconciler.simulator.config import SimulatorConfig
+from reconciler.simulator.launch import start_for_url
+from reconciler.simulator.server import RunningSimulator, serve_forever, serve_in_background
+
+__all__ = [
+    "RunningSimulator",
+    "SimulatorConfig",
+    "serve_forever",
+    "serve_in_background",
+    "start_for_url",
+]

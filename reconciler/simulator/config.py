@@ -1,0 +1,94 @@
+"""Settings of one simulator run.
+
+:class:`SimulatorConfig` is the public knob set (the CLI builds it from flags);
+:func:`config_from_env` overlays the ``RECONCILER_SIM_*`` environment variables used by
+``--api-url sim:``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import UsageError
+
+
+@dataclass
+class SimulatorConfig:
+    """How the simulator listens, where it keeps its state, and how real it behaves.
+
+    ``task_seconds`` is how long a task takes from submission to ``processing-completed``
+    when the account's queue is free; ``provision_seconds`` how long a database then stays
+    in its pending status. ``rate_limit`` is requests per minute per API key (0 = off).
+    ``fault_rate`` is the probability that an API request meets a fault; faults are drawn
+    from ``random.Random(fault_seed)`` so a run is reproducible. ``log`` receives one line
+    per request (never with secrets). ``clock`` returns wall-clock seconds; tests inject one.
+    ``seed_path`` None means the packaged example account.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    state_path: Path | None = None
+    seed_path: Path | None = None
+    api_key: str = "sim-key"
+    api_secret: str = "sim-secret"
+    task_seconds: float = 2.0
+    provision_seconds: float = 5.0
+    latency_ms: float = 0
+    rate_limit: int = 0
+    fault_rate: float = 0.0
+    fault_seed: int = 0
+    log: Callable[[str], None] | None = None
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot work.
+
+        Raises:
+            UsageError: a negative timing, a fault rate outside [0, 1], a negative limit.
+        """
+        for name in ("task_seconds", "provision_seconds", "latency_ms"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"simulator {name} must not be negative")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise UsageError("simulator fault_rate must be between 0 and 1")
+        if self.rate_limit < 0:
+            raise UsageError("simulator rate_limit must not be negative")
+
+
+# Environment variable → (config field, converter).
+ENV_OVERRIDES: Mapping[str, tuple[str, Callable[[str], float | int]]] = {
+    "RECONCILER_SIM_TASK_SECONDS": ("task_seconds", float),
+    "RECONCILER_SIM_PROVISION_SECONDS": ("provision_seconds", float),
+    "RECONCILER_SIM_LATENCY_MS": ("latency_ms", float),
+    "RECONCILER_SIM_FAULT_RATE": ("fault_rate", float),
+    "RECONCILER_SIM_FAULT_SEED": ("fault_seed", int),
+    "RECONCILER_SIM_RATE_LIMIT": ("rate_limit", int),
+}
+
+
+def config_from_env(base: SimulatorConfig, environ: Mapping[str, str]) -> SimulatorConfig:
+    """Return ``base`` with the ``RECONCILER_SIM_*`` variables present in ``environ`` applied.
+
+    Raises:
+        UsageError: a variable that is not a number of the right kind, or an invalid value.
+    """
+    changes: dict[str, float | int] = {}
+    for variable, (field_name, convert) in ENV_OVERRIDES.items():
+        raw = environ.get(variable)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            changes[field_name] = convert(raw.strip())
+        except ValueError:
+            raise UsageError(f"{variable}={raw!r} is not a valid number") from None
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def default_environ() -> Mapping[str, str]:
+    """Return the process environment (a seam for tests)."""
+    return os.environ

@@ -1,0 +1,164 @@
+"""The simulated account (subscriptions, database records, tasks) and its state file.
+
+The account is plain JSON-able data so it can be saved after every change and loaded by
+the next process (``--api-url sim:`` runs plan and apply in separate processes). Times are
+wall-clock seconds, so progress derived from them carries on across restarts. The file is
+written atomically (temporary file + ``os.replace``); its secrets are the simulator's own
+fake data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import UsageError
+from reconciler.simulator.records import Record
+
+logger = logging.getLogger(__name__)
+
+STATE_FORMAT_VERSION = 1
+MAX_TASKS = 1000
+
+
+class Account:
+    """One Redis Cloud account: its subscriptions, databases and tasks."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    @classmethod
+    def empty(cls, account_id: int) -> Account:
+        """Return an account with no subscriptions."""
+        return cls(
+            {
+                "formatVersion": STATE_FORMAT_VERSION,
+                "accountId": account_id,
+                "subscriptions": [],
+                "databases": [],
+                "tasks": [],
+                "queueFreeAt": 0.0,
+                "nextDatabaseId": 1,
+            }
+        )
+
+    @property
+    def account_id(self) -> int:
+        """Return the account id."""
+        return int(self.data["accountId"])
+
+    @property
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Return the subscription records, in id order."""
+        return sorted(self.data["subscriptions"], key=lambda sub: int(sub["id"]))
+
+    @property
+    def tasks(self) -> list[dict[str, Any]]:
+        """Return the task records, oldest first (the live list, not a copy)."""
+        tasks: list[dict[str, Any]] = self.data["tasks"]
+        return tasks
+
+    @property
+    def databases(self) -> list[Record]:
+        """Return every database record (the live list, not a copy)."""
+        databases: list[Record] = self.data["databases"]
+        return databases
+
+    @property
+    def queue_free_at(self) -> float:
+        """Return when the account's task queue finishes its last queued task."""
+        return float(self.data["queueFreeAt"])
+
+    @queue_free_at.setter
+    def queue_free_at(self, value: float) -> None:
+        self.data["queueFreeAt"] = value
+
+    def subscription(self, subscription_id: int) -> dict[str, Any] | None:
+        """Return the subscription record with this id, or None."""
+        return next((s for s in self.data["subscriptions"] if s["id"] == subscription_id), None)
+
+    def databases_in(self, subscription_id: int) -> list[Record]:
+        """Return the database records of one subscription, in id order."""
+        found = [db for db in self.databases if db["subscriptionId"] == subscription_id]
+        return sorted(found, key=lambda db: int(db["databaseId"]))
+
+    def database(self, subscription_id: int, database_id: int) -> Record | None:
+        """Return the database record with these ids, or None."""
+        return next(
+            (
+                db
+                for db in self.databases
+                if db["databaseId"] == database_id and db["subscriptionId"] == subscription_id
+            ),
+            None,
+        )
+
+    def add_subscription(self, record: dict[str, Any]) -> None:
+        """Add a subscription record."""
+        self.data["subscriptions"].append(record)
+
+    def add_database(self, record: Record) -> None:
+        """Add a database record and keep the id counter past its id."""
+        self.databases.append(record)
+        self.data["nextDatabaseId"] = max(self.data["nextDatabaseId"], record["databaseId"] + 1)
+
+    def remove_database(self, record: Record) -> None:
+        """Remove a database record."""
+        self.databases.remove(record)
+
+    def reserve_database_id(self) -> int:
+        """Return a fresh database id (never reused, even if the create fails)."""
+        database_id = int(self.data["nextDatabaseId"])
+        self.data["nextDatabaseId"] = database_id + 1
+        return database_id
+
+    def task(self, task_id: str) -> dict[str, Any] | None:
+        """Return the task record with this id, or None."""
+        return next((task for task in self.tasks if task["taskId"] == task_id), None)
+
+    def add_task(self, task: dict[str, Any]) -> None:
+        """Add a task record, forgetting the oldest finished ones past :data:`MAX_TASKS`."""
+        self.tasks.append(task)
+        excess = len(self.tasks) - MAX_TASKS
+        if excess > 0:
+            finished = [t for t in self.tasks if t.get("outcome") is not None][:excess]
+            for old in finished:
+                self.tasks.remove(old)
+
+
+def load_account(path: Path) -> Account:
+    """Return the account saved in ``path``.
+
+    Raises:
+        UsageError: the file cannot be read or is not a simulator state file.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read simulator state {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("formatVersion") != STATE_FORMAT_VERSION:
+        raise UsageError(f"{path} is not a simulator state file (format {STATE_FORMAT_VERSION})")
+    return Account(data)
+
+
+def save_account(account: Account, path: Path) -> None:
+    """Write ``account`` to ``path`` atomically (temporary file in the same folder + replace).
+
+    Raises:
+        OSError: the folder is not writable.
+    """
+    payload = json.dumps(account.data, indent=1, sort_keys=True)
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    logger.debug("simulator state saved to %s", path)

@@ -1,0 +1,113 @@
+"""Shared fixtures: an in-process Redis Cloud API simulator on loopback.
+
+- ``make_simulator(**config_overrides)`` starts a simulator (``SimulatorConfig`` fields;
+  defaults: port 0, task 0.1 s, provision 0.1 s, the packaged example account) and stops
+  every one it started at teardown.
+- ``simulator`` is ``make_simulator()``.
+- ``fake_clock`` is a settable clock to pass as ``clock=`` so tests of time never wait.
+- ``sim_api(running)`` returns a small authenticated HTTP client for a running simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
+
+FAST_TIMINGS: dict[str, Any] = {"port": 0, "task_seconds": 0.1, "provision_seconds": 0.1}
+
+
+class FakeClock:
+    """A wall clock that only moves when told to."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.now += seconds
+
+
+class SimApi:
+    """An authenticated ``requests`` session bound to one running simulator."""
+
+    def __init__(self, running: RunningSimulator) -> None:
+        self.running = running
+        self.url = running.url
+        self.session = requests.Session()
+        self.session.headers.update(
+            {"x-api-key": running.api_key, "x-api-secret-key": running.api_secret}
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send ``method`` to ``/v1`` + ``path``; return the response (any status)."""
+        return self.session.request(method, self.url + path, timeout=10, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        """GET ``path``."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        """POST ``body`` as JSON to ``path``."""
+        return self.request("POST", path, json=body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        """PUT ``body`` as JSON to ``path``."""
+        return self.request("PUT", path, json=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        """DELETE ``path``."""
+        return self.request("DELETE", path, **kwargs)
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self.session.close()
+
+
+@pytest.fixture
+def make_simulator() -> Iterator[Callable[..., RunningSimulator]]:
+    """Return a factory starting simulators with fast timings (overridable); stop them all."""
+    started: list[RunningSimulator] = []
+
+    def factory(**config_overrides: Any) -> RunningSimulator:
+        running = serve_in_background(SimulatorConfig(**{**FAST_TIMINGS, **config_overrides}))
+        started.append(running)
+        return running
+
+    yield factory
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., RunningSimulator]) -> RunningSimulator:
+    """Return a running simulator of the example account with fast timings."""
+    return make_simulator()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """Return a clock that moves only with ``advance``."""
+    return FakeClock()
+
+
+@pytest.fixture
+def sim_api() -> Iterator[Callable[[RunningSimulator], SimApi]]:
+    """Return a factory of authenticated clients; their sessions are closed at teardown."""
+    clients: list[SimApi] = []
+
+    def factory(running: RunningSimulator) -> SimApi:
+        client = SimApi(running)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()
