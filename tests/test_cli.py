@@ -263,3 +263,13 @@ def test_wrong_credentials_are_reported(
     assert code == 1
     assert "HTTP 401" in err
     assert "wrong-secret" not in err
+
+
+def test_validate_allow_missing_env(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in PASSWORDS:
+        monkeypatch.delenv(name)
+    code, out, err = run(capsys, "validate", "--allow-missing-env", "examples/")
+    assert (code, err) == (0, "")
+    assert out == "3 file(s) valid: 2 subscription(s), 8 database(s).\n"
