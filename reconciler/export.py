@@ -260,7 +260,7 @@ def _subscription(sub: LiveSubscription, names: _Placeholders) -> dict[Any, Any]
 
 def _database(sub: LiveSubscription, db: LiveDatabase, names: _Placeholders) -> dict[Any, Any]:
     """Return one database entry: name, then its non-default fields in schema order."""
-    live = live_to_request(db.raw, sub.raw)
+    live = _with_sharding_type(live_to_request(db.raw, sub.raw), db.raw)
     context = CompareContext.for_database({}, live, sub.raw)
     fields: dict[str, Any] = {}
     notes: list[str] = []
@@ -274,6 +274,20 @@ def _database(sub: LiveSubscription, db: LiveDatabase, names: _Placeholders) -> 
         notes.append(f"password: ${{{variable}}}  # uncomment to manage it (see the top)")
     entry.update((Note(text), None) for text in notes)
     return entry
+
+
+def _with_sharding_type(live: dict[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Add ``shardingType: custom-regex-rules`` for a database whose hashing policy is custom.
+
+    The API does not return ``shardingType``; ``clustering.hashingPolicy`` ``custom`` is the
+    one value known to mean custom regex rules (facts §3.1). Without it an exported
+    ``regexRules`` could not be created again. The planner never diffs ``shardingType``
+    against this guess: it only compares what the API returns.
+    """
+    clustering = raw.get("clustering")
+    if isinstance(clustering, Mapping) and clustering.get("hashingPolicy") == "custom":
+        return {**live, "shardingType": "custom-regex-rules"}
+    return live
 
 
 def _written(field: str, live: Mapping[str, Any]) -> bool:

@@ -384,6 +384,7 @@ MATRIX: list[tuple[dict[str, Any], dict[str, Any]]] = [
             "datasetSizeInGb": 1,
             "redisVersion": "7.4",
             "throughputMeasurement": OPS_25K,
+            "shardingType": "custom-regex-rules",
             "regexRules": ["(?<tag>.*):.*", "(?<tag>.*)-${"],
         },
     ),
@@ -1050,6 +1051,7 @@ def test_databases_created_and_changed_through_the_api_export_to_no_change(
     assert fields["api-full"]["enableDefaultUser"] is False
     assert fields["api-full"]["remoteBackup"]["timeUTC"] == "11:00"
     assert fields["api-rules"]["regexRules"] == ["(?<tag>.*)@.*", ".*\\{(?<tag>.*)\\}.*"]
+    assert fields["api-rules"]["shardingType"] == "custom-regex-rules"
     assert fields["api-replica"]["replica"] == {
         "syncSources": [{"endpoint": "redis://10.9.0.2:12000"}]
     }
