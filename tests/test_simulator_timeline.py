@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 from conftest import FakeClock, SimApi
 
-from reconciler.simulator import RunningSimulator
+from reconciler.errors import UsageError
+from reconciler.simulator import RunningSimulator, SimulatorConfig
 
 PROD = "/subscriptions/2001234"
 SESSIONS = f"{PROD}/databases/51170941"
@@ -161,3 +162,47 @@ def test_a_deleted_database_cannot_be_updated_by_a_queued_task(
         "status": "404 NOT_FOUND",
         "description": "Database 51170943 not found",
     }
+
+
+def test_task_seconds_for_gives_each_task_its_own_length(
+    make_simulator: Callable[..., RunningSimulator],
+    fake_clock: FakeClock,
+    sim_api: Callable[[RunningSimulator], SimApi],
+) -> None:
+    asked: list[tuple[str, int | None]] = []
+
+    def length(kind: str, database_id: int | None) -> float:
+        asked.append((kind, database_id))
+        return 4.0 if kind == "update" else 30.0
+
+    api = sim_api(make_simulator(clock=fake_clock, task_seconds=TASK, task_seconds_for=length))
+    update = api.put(SESSIONS, {"datasetSizeInGb": 2}).json()["taskId"]
+    delete = api.delete(CACHE).json()["taskId"]
+    fake_clock.advance(3.9)
+    assert (task_status(api, update), task_status(api, delete)) == (
+        "processing-in-progress",
+        "received",
+    )
+    fake_clock.advance(0.1)  # the update ends at 4; the delete waits until 0.3 * 30 = 9 …
+    assert (task_status(api, update), task_status(api, delete)) == (
+        "processing-completed",
+        "received",
+    )
+    fake_clock.advance(5.0)
+    assert task_status(api, delete) == "processing-in-progress"
+    fake_clock.advance(20.9)  # … and ends at 30
+    assert task_status(api, delete) == "processing-in-progress"
+    fake_clock.advance(0.1)
+    assert task_status(api, delete) == "processing-completed"
+    assert asked == [("update", 51170941), ("delete", 51170943)]
+
+
+def test_task_seconds_for_must_not_give_a_negative_length() -> None:
+    config = SimulatorConfig(task_seconds_for=lambda kind, database_id: -1.0)
+    with pytest.raises(UsageError) as caught:
+        config.task_length("update", 51170941)
+    assert str(caught.value) == "simulator task_seconds_for gave a negative length for update"
+
+
+def test_without_task_seconds_for_every_task_takes_task_seconds() -> None:
+    assert SimulatorConfig(task_seconds=7.5).task_length("create", None) == 7.5

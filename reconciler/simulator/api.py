@@ -194,7 +194,7 @@ class Simulator:
             database_id=database_id,
             payload=payload,
             now=now,
-            task_seconds=self.config.task_seconds,
+            task_seconds=self.config.task_length(kind, database_id),
             force_error=request.fail_task,
         )
         self._dirty = True

@@ -27,7 +27,9 @@ class SimulatorConfig:
     ``fault_rate`` is the probability that an API request meets a fault; faults are drawn
     from ``random.Random(fault_seed)`` so a run is reproducible. ``log`` receives one line
     per request (never with secrets). ``clock`` returns wall-clock seconds; tests inject one.
-    ``seed_path`` None means the packaged example account.
+    ``seed_path`` None means the packaged example account. ``task_seconds_for``, when set,
+    gives each task its own length instead of ``task_seconds``: it is called with the
+    task's kind (``create``, ``update`` …) and database id (None for a dry-run create).
     """
 
     host: str = "127.0.0.1"
@@ -44,6 +46,7 @@ class SimulatorConfig:
     fault_seed: int = 0
     log: Callable[[str], None] | None = None
     clock: Callable[[], float] = time.time
+    task_seconds_for: Callable[[str, int | None], float] | None = None
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work.
@@ -58,6 +61,19 @@ class SimulatorConfig:
             raise UsageError("simulator fault_rate must be between 0 and 1")
         if self.rate_limit < 0:
             raise UsageError("simulator rate_limit must not be negative")
+
+    def task_length(self, kind: str, database_id: int | None) -> float:
+        """Return the length of a new task of ``kind`` on ``database_id``.
+
+        Raises:
+            UsageError: ``task_seconds_for`` returned a negative length.
+        """
+        if self.task_seconds_for is None:
+            return self.task_seconds
+        seconds = float(self.task_seconds_for(kind, database_id))
+        if seconds < 0:
+            raise UsageError(f"simulator task_seconds_for gave a negative length for {kind}")
+        return seconds
 
 
 # Environment variable → (config field, converter).

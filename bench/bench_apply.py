@@ -1,0 +1,267 @@
+"""Apply overhead in virtual time: how long after the work ends does each waiter notice?
+
+A plan of 20 actions (:func:`workload.apply_spec_text`) runs against an in-process
+simulator whose tasks last 2-20 s each (seeded per action: the same in every run) and
+whose databases then provision for :data:`PROVISION_SECONDS`. One
+:class:`workload.VirtualClock` drives the simulator, the client and the waiter, so the
+hours of waiting take a couple of real seconds and every run sees the same timeline.
+
+Three waiters run the same plan against a fresh simulator:
+
+* **reconciler** — :func:`reconciler.executor.apply_plan`, unchanged;
+* **Go SDK** — a minimal loop: send, poll the task at once and then after 1, 2, 4, 8, 16,
+  30, 30 … s (retry-go, jitter left out), then the database status (gone, for a delete)
+  and the subscription the same way;
+* **Terraform provider** — the task through the Go SDK as above (the provider calls the
+  SDK), then the database (not after a delete) and the subscription through
+  ``StateChangeConf``: first check after 10 s, then every 30 s. Its waits *before* each
+  write (10 s each) are left out, which flatters it.
+
+Ratio = virtual wall time of the apply ÷ the simulator's own work: the sum over tasks of
+submission → completion, plus provisioning for the kinds that provision (create, update,
+upgrade, delete). Polls are ``GET /tasks/{id}`` requests counted by the simulator.
+
+    python bench/bench_apply.py
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workload import APPLY_ENV, VirtualClock, apply_seed_document, apply_spec_text
+
+from reconciler.client import ApiClient
+from reconciler.errors import NotFoundError
+from reconciler.executor import apply_plan
+from reconciler.plan import NEW_DATABASE_ID, ActionKind, Plan
+from reconciler.planner import build_plan
+from reconciler.reader import read_live
+from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
+from reconciler.spec import load_spec
+
+PROVISION_SECONDS = 5.0
+TASK_SECONDS_RANGE = (2.0, 20.0)
+DURATION_SEED = "reconciler-bench"
+PROVISIONING_KINDS = frozenset({"create", "update", "upgrade", "delete"})
+TASK_ROUTE = "GET /tasks/{taskId}"
+GIVE_UP_AFTER = 3600.0  # virtual seconds; a waiter this slow is broken
+
+
+def task_seconds(kind: str, database_id: int | None) -> float:
+    """Return a task's length: uniform in 2-20 s, seeded by kind and database id."""
+    rng = random.Random(f"{DURATION_SEED}:{kind}:{database_id}")
+    return round(rng.uniform(*TASK_SECONDS_RANGE), 1)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """One waiter's run of the plan."""
+
+    waiter: str
+    wall: float  # virtual seconds from the first request to the end of the apply
+    work: float  # the simulator's own task + provisioning seconds
+    tasks: int
+    task_polls: int
+    requests: int
+
+    @property
+    def ratio(self) -> float:
+        """Wall time over the simulator's own work (1.0 = no waiting overhead)."""
+        return self.wall / self.work
+
+    @property
+    def polls_per_task(self) -> float:
+        """Mean ``GET /tasks/{id}`` requests per task."""
+        return self.task_polls / self.tasks
+
+
+@contextmanager
+def _simulator(clock: VirtualClock) -> Iterator[tuple[RunningSimulator, ApiClient]]:
+    """Start a fresh simulator of the apply account on ``clock``; yield it and a client."""
+    with tempfile.TemporaryDirectory(prefix="bench-apply-") as folder:
+        seed = Path(folder) / "seed.yaml"
+        seed.write_text(json.dumps(apply_seed_document()), encoding="utf-8")  # JSON is YAML
+        config = SimulatorConfig(
+            port=0,
+            seed_path=seed,
+            clock=clock,
+            provision_seconds=PROVISION_SECONDS,
+            task_seconds_for=task_seconds,
+        )
+        with (
+            serve_in_background(config) as running,
+            ApiClient(
+                running.url, running.api_key, running.api_secret, sleep=clock.sleep, clock=clock
+            ) as client,
+        ):
+            yield running, client
+
+
+def _plan(client: ApiClient) -> Plan:
+    """Return the 20-action plan of the apply workload (read from the simulator)."""
+    with tempfile.TemporaryDirectory(prefix="bench-apply-spec-") as folder:
+        spec = Path(folder) / "spec.yaml"
+        spec.write_text(apply_spec_text(), encoding="utf-8")
+        desired = load_spec([str(spec)], APPLY_ENV)
+    plan = build_plan(desired, read_live(client, desired), salt="bench")
+    if plan.refusals or len(plan.actions) != 20:
+        raise RuntimeError(f"apply workload planned {len(plan.actions)} actions: {plan.refusals}")
+    return plan
+
+
+def _work(running: RunningSimulator) -> tuple[float, int]:
+    """Return the simulator's own seconds of work (tasks + provisioning) and its task count."""
+    tasks = running.simulator.account.tasks
+    seconds = sum(float(t["endAt"]) - float(t["submittedAt"]) for t in tasks)
+    seconds += PROVISION_SECONDS * sum(1 for t in tasks if t["kind"] in PROVISIONING_KINDS)
+    return seconds, len(tasks)
+
+
+Waiter = Callable[[Plan, ApiClient, VirtualClock], None]
+
+
+def run_waiter(name: str, waiter: Waiter) -> ApplyResult:
+    """Plan, then apply with ``waiter`` in virtual time; return what it cost."""
+    clock = VirtualClock()
+    with _simulator(clock) as (running, client):
+        plan = _plan(client)
+        before = running.stats()
+        started = clock()
+        waiter(plan, client, clock)
+        wall = clock() - started
+        after = running.stats()
+        work, tasks = _work(running)
+    polls = after["routes"].get(TASK_ROUTE, 0) - before["routes"].get(TASK_ROUTE, 0)
+    return ApplyResult(name, wall, work, tasks, polls, after["total"] - before["total"])
+
+
+def reconciler_waiter(plan: Plan, client: ApiClient, clock: VirtualClock) -> None:
+    """Apply with the real executor."""
+    apply_plan(plan, client, clock=clock, sleep=clock.sleep, wall_clock=clock)
+
+
+# ------------------------------------------------------------------------ reference waiters
+
+
+def sdk_delays() -> Iterator[float]:
+    """Yield the Go SDK's waits: at once, then 1 s doubling to at most 30 s."""
+    yield 0.0
+    delay = 1.0
+    while True:
+        yield delay
+        delay = min(30.0, delay * 2)
+
+
+def state_change_delays() -> Iterator[float]:
+    """Yield Terraform StateChangeConf's waits: Delay 10 s, then PollInterval 30 s."""
+    yield 10.0
+    while True:
+        yield 30.0
+
+
+def _poll(probe: Callable[[], Any], delays: Iterator[float], clock: VirtualClock) -> Any:
+    """Sleep each delay in turn and probe, until the probe returns something."""
+    deadline = clock() + GIVE_UP_AFTER
+    for delay in delays:
+        clock.sleep(delay)
+        found = probe()
+        if found is not None:
+            return found
+        if clock() > deadline:
+            break
+    raise RuntimeError("reference waiter gave up")
+
+
+def _task_probe(client: ApiClient, task_id: str) -> Callable[[], Mapping[str, Any] | None]:
+    def probe() -> Mapping[str, Any] | None:
+        try:
+            task = client.get(f"/tasks/{task_id}")
+        except NotFoundError:  # a new task is unknown for a moment: keep polling
+            return None
+        if task["status"] == "processing-completed":
+            return dict(task)
+        if task["status"] == "processing-error":
+            raise RuntimeError(f"task {task_id} failed: {task['response']}")
+        return None
+
+    return probe
+
+
+def _status_probe(client: ApiClient, path: str, *, gone: bool = False) -> Callable[[], Any]:
+    def probe() -> Any:
+        try:
+            status = client.get(path)["status"]
+        except NotFoundError:
+            if gone:
+                return True
+            raise
+        return None if gone or status != "active" else True
+
+    return probe
+
+
+def reference_waiter(
+    task_delays: Callable[[], Iterator[float]],
+    resource_delays: Callable[[], Iterator[float]],
+    *,
+    wait_gone_after_delete: bool,
+) -> Waiter:
+    """Return a minimal serial apply loop using the given poll schedules."""
+
+    def waiter(plan: Plan, client: ApiClient, clock: VirtualClock) -> None:
+        new_ids: dict[str, int] = {}
+        for action in plan.actions:
+            path, db_id = action.request.path, action.database_id
+            if NEW_DATABASE_ID in path:
+                db_id = new_ids[action.name]
+                path = path.replace(NEW_DATABASE_ID, str(db_id))
+            answer = client.write(action.request.method, path, action.request.body)
+            task = _poll(_task_probe(client, answer["taskId"]), task_delays(), clock)
+            if action.kind is ActionKind.CREATE:
+                db_id = new_ids[action.name] = int(task["response"]["resourceId"])
+            sub_path = f"/subscriptions/{action.subscription_id}"
+            db_path = f"{sub_path}/databases/{db_id}"
+            if action.kind is not ActionKind.DELETE:
+                _poll(_status_probe(client, db_path), resource_delays(), clock)
+            elif wait_gone_after_delete:
+                _poll(_status_probe(client, db_path, gone=True), resource_delays(), clock)
+            _poll(_status_probe(client, sub_path), resource_delays(), clock)
+
+    return waiter
+
+
+WAITERS: dict[str, Waiter] = {
+    "reconciler": reconciler_waiter,
+    "Go SDK": reference_waiter(sdk_delays, sdk_delays, wait_gone_after_delete=True),
+    "Terraform provider": reference_waiter(
+        sdk_delays, state_change_delays, wait_gone_after_delete=False
+    ),
+}
+
+
+def apply_results() -> list[ApplyResult]:
+    """Run every waiter over the same plan and timeline."""
+    return [run_waiter(name, waiter) for name, waiter in WAITERS.items()]
+
+
+def main() -> int:
+    """Print one line per waiter."""
+    for r in apply_results():
+        sys.stdout.write(
+            f"{r.waiter}: {r.wall:.0f} s virtual for {r.work:.0f} s of work "
+            f"(ratio {r.ratio:.3f}), {r.tasks} tasks, {r.polls_per_task:.1f} polls per task, "
+            f"{r.requests} requests\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

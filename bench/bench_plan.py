@@ -1,0 +1,224 @@
+"""Plan: API requests and wall time of reading + planning, next to two baselines.
+
+Every figure comes from one simulator running in a child process (see :mod:`simproc`)
+with the same latency, and every client is a :class:`reconciler.client.ApiClient`, so only
+the request pattern differs:
+
+* **reconciler** — :func:`reconciler.reader.read_live` + :func:`reconciler.planner.build_plan`
+  (what ``reconciler plan`` runs after loading the spec): per subscription one GET of the
+  subscription and the database list page by page, four subscriptions at a time.
+* **naive script** — for each subscription, list the databases, then GET each database,
+  one request after the other.
+* **Terraform read pattern** — one GET per database resource plus one for the
+  subscription, ten at a time (Terraform's default ``-parallelism=10``).
+
+Requests are counted by the simulator (``GET /_simulator/stats``). Simulator startup is
+not timed. A baseline whose estimate exceeds the budget runs on the first few
+subscriptions only and is scaled linearly; the result says so.
+
+    python bench/bench_plan.py [--subscriptions 1,10,50] [--databases 100] [--latency-ms 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simproc import SimulatorProcess, simulator_process
+from workload import database_id, subscription_id, write_spec
+
+from reconciler.client import ApiClient
+from reconciler.model import DesiredState
+from reconciler.planner import build_plan
+from reconciler.reader import read_live
+from reconciler.spec import load_spec
+
+TERRAFORM_PARALLELISM = 10
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Requests sent and wall seconds of one measured pattern (scaled when ``scaled_from``)."""
+
+    requests: int
+    seconds: float
+    scaled_from: int | None = None  # number of subscriptions actually run
+    actions: int | None = None
+
+    def text(self) -> str:
+        """Return e.g. ``20 req, 0.41 s`` (with the scaling note when scaled)."""
+        shown = f"{self.requests:,} req, {_seconds(self.seconds)}"
+        if self.scaled_from is not None:
+            subs = "sub" if self.scaled_from == 1 else "subs"
+            shown += f" (scaled from {self.scaled_from} {subs})"
+        return shown
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One plan size: ours and both baselines."""
+
+    subscriptions: int
+    databases: int
+    ours: Measured
+    naive: Measured
+    terraform: Measured
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def _client(sim: SimulatorProcess) -> ApiClient:
+    return ApiClient(sim.url, sim.api_key, sim.api_secret)
+
+
+def _counted(sim: SimulatorProcess, run: Callable[[], Any]) -> tuple[int, float, Any]:
+    """Run ``run`` and return (requests served meanwhile, wall seconds, its result)."""
+    before = sim.requests_total()
+    started = time.perf_counter()
+    result = run()
+    elapsed = time.perf_counter() - started
+    return sim.requests_total() - before, elapsed, result
+
+
+def measure_ours(sim: SimulatorProcess, desired: DesiredState, repeat: int) -> Measured:
+    """Return the median of ``repeat`` runs of read_live + build_plan with a fresh client."""
+
+    def run() -> int:
+        with _client(sim) as client:
+            live = read_live(client, desired)
+            return len(build_plan(desired, live, salt="bench").actions)
+
+    runs = [_counted(sim, run) for _ in range(repeat)]
+    requests, _, actions = runs[0]
+    return Measured(requests, statistics.median(r[1] for r in runs), actions=actions)
+
+
+def naive_read(client: ApiClient, subscription_ids: Sequence[int]) -> int:
+    """List each subscription's databases, then GET each one, sequentially; return the count."""
+    count = 0
+    for sid in subscription_ids:
+        ids: list[int] = []
+        offset = 0
+        while True:
+            page = client.get(f"/subscriptions/{sid}/databases", {"offset": offset, "limit": 100})
+            block = page["subscription"][0]
+            ids += [db["databaseId"] for db in block["databases"]]
+            if len(ids) >= block["numberOfDatabases"] or len(block["databases"]) < PAGE_SIZE:
+                break
+            offset += PAGE_SIZE
+        for db_id in ids:
+            client.get(f"/subscriptions/{sid}/databases/{db_id}")
+        count += len(ids)
+    return count
+
+
+def terraform_read(client: ApiClient, subscription_ids: Sequence[int], databases: int) -> int:
+    """GET every subscription and every database (ids from "state"), 10 at a time."""
+    paths = []
+    for sid in subscription_ids:
+        index = sid - subscription_id(0)
+        paths.append(f"/subscriptions/{sid}")
+        paths += [
+            f"/subscriptions/{sid}/databases/{database_id(index, d)}" for d in range(databases)
+        ]
+    with ThreadPoolExecutor(max_workers=TERRAFORM_PARALLELISM) as pool:
+        return len(list(pool.map(client.get, paths)))
+
+
+def measure_baseline(
+    sim: SimulatorProcess,
+    read: Callable[[ApiClient, Sequence[int]], int],
+    subscriptions: int,
+    per_subscription: float | None,
+    budget: float,
+) -> Measured:
+    """Run a baseline once; on a subset of subscriptions (scaled) when over ``budget`` s.
+
+    ``per_subscription`` is the seconds one subscription took (None: not known yet).
+    """
+    count = subscriptions
+    if per_subscription is not None and per_subscription * subscriptions > budget:
+        count = max(1, min(subscriptions, math.floor(budget / 2 / per_subscription)))
+    ids = [subscription_id(s) for s in range(count)]
+    with _client(sim) as client:
+        requests, seconds, _ = _counted(sim, lambda: read(client, ids))
+    if count == subscriptions:
+        return Measured(requests, seconds)
+    factor = subscriptions / count
+    return Measured(round(requests * factor), seconds * factor, scaled_from=count)
+
+
+def load_desired(subscriptions: int, databases: int) -> DesiredState:
+    """Return the loaded spec matching the generated account."""
+    with tempfile.TemporaryDirectory(prefix="bench-spec-") as folder:
+        path = write_spec(Path(folder), subscriptions, databases)
+        return load_spec([str(path)], {})
+
+
+def plan_rows(
+    sizes: Sequence[int],
+    databases: int,
+    latency_ms: float,
+    *,
+    repeat: int = 3,
+    budget: float = 60.0,
+) -> list[PlanRow]:
+    """Measure ours and both baselines for each number of subscriptions in ``sizes``."""
+    rows: list[PlanRow] = []
+    per_sub: dict[str, float] = {}
+    with simulator_process(max(sizes), databases, latency_ms) as sim:
+        for subs in sorted(sizes):
+            ours = measure_ours(sim, load_desired(subs, databases), repeat)
+            baselines: dict[str, Measured] = {}
+            for name, read in (("naive", naive_read), ("terraform", _terraform(databases))):
+                measured = measure_baseline(sim, read, subs, per_sub.get(name), budget)
+                baselines[name] = measured
+                per_sub.setdefault(name, measured.seconds / subs)
+            rows.append(PlanRow(subs, databases, ours, baselines["naive"], baselines["terraform"]))
+    return rows
+
+
+def _terraform(databases: int) -> Callable[[ApiClient, Sequence[int]], int]:
+    return lambda client, ids: terraform_read(client, ids, databases)
+
+
+def growth_rows(sizes: Sequence[int], latency_ms: float, *, repeat: int = 3) -> list[Measured]:
+    """Measure ours on one subscription holding each number of databases in ``sizes``."""
+    results = []
+    for databases in sizes:
+        with simulator_process(1, databases, latency_ms) as sim:
+            results.append(measure_ours(sim, load_desired(1, databases), repeat))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the plan rows for the sizes asked."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscriptions", default="1,10,50")
+    parser.add_argument("--databases", type=int, default=100)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per baseline")
+    args = parser.parse_args(argv)
+    sizes = [int(x) for x in args.subscriptions.split(",")]
+    for row in plan_rows(sizes, args.databases, args.latency_ms, budget=args.budget):
+        sys.stdout.write(
+            f"{row.subscriptions} x {row.databases}: ours {row.ours.text()}; "
+            f"naive {row.naive.text()}; terraform {row.terraform.text()}\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
