@@ -18,6 +18,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -26,6 +27,7 @@ from reconciler import __version__
 from reconciler.errors import (
     ApplyFailedError,
     ApplyInterruptedError,
+    AuthenticationError,
     ReconcilerError,
     SpecError,
     UsageError,
@@ -76,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ApplyFailedError as exc:
         print(exc.report.summary_text(), file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except AuthenticationError as exc:
+        print(f"error: {exc} (check REDIS_API_KEY and REDIS_API_SECRET)", file=sys.stderr)
         return EXIT_ERROR
     except ReconcilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -333,8 +338,14 @@ def run_simulator(args: argparse.Namespace) -> int:
 # --- helpers --------------------------------------------------------------------------------
 
 
+_PRINT_LOCK = threading.Lock()
+
+
 def _print_line(line: str) -> None:
-    print(line, flush=True)
+    """Print one whole line; safe from the simulator's request threads."""
+    with _PRINT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def _load(paths: Sequence[str], environ: Mapping[str, str] | None = None) -> DesiredState:

@@ -262,6 +262,8 @@ def test_wrong_credentials_are_reported(
     code, _, err = run(capsys, "plan", "examples/", "--api-url", running.url)
     assert code == 1
     assert "HTTP 401" in err
+    assert err.rstrip().endswith("(check REDIS_API_KEY and REDIS_API_SECRET)")
+    assert len(err.strip().splitlines()) == 1
     assert "wrong-secret" not in err
 
 
