@@ -14,7 +14,8 @@ Retry rules (DESIGN §6, facts §5.4):
   client-side budget that pauses before the next request once the budget is spent.
 
 Secrets: request bodies and headers never reach a message or a log line; :class:`Secret`
-values are revealed only while serialising the body.
+values are revealed only while serialising the body. An error answer echoing them back is
+scrubbed of the body's secrets and of the API key and secret before it is shortened.
 """
 
 from __future__ import annotations
@@ -234,6 +235,8 @@ class ApiClient:
         self._budget = _RateBudget(clock, sleep)
         self._count_lock = threading.Lock()
         self._request_count = 0
+        # An error body may echo the request headers back: scrubbed like request secrets.
+        self._credentials = (api_key, api_secret)
         self._session = self._new_session(api_key, api_secret, get_retries, backoff_factor)
 
     def _new_session(
@@ -370,8 +373,7 @@ class ApiClient:
         self, response: requests.Response, method: str, path: str, secrets: tuple[str, ...]
     ) -> ApiError:
         status = response.status_code
-        error_type, description = _error_details(response)
-        description = _scrub(description, secrets)
+        error_type, description = _error_details(response, (*secrets, *self._credentials))
         if 300 <= status < 400:
             location = mask_uri(response.headers.get("Location", ""))
             description = f"unexpected redirect to {location or '(no location)'}"
@@ -388,7 +390,7 @@ class ApiClient:
     def _rate_limited(
         self, response: requests.Response, method: str, path: str, waited: float, delay: float
     ) -> RateLimitedError:
-        error_type, _ = _error_details(response)
+        error_type, _ = _error_details(response, self._credentials)
         description = (
             f"too many requests; gave up after waiting {waited:.0f}s "
             f"(the next wait, {delay:.0f}s, would pass the {self._rate_limit_wait_max:.0f}s limit)"
@@ -469,21 +471,28 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def _error_details(response: requests.Response) -> tuple[str, str]:
-    """Return ``(error type, description)`` from a non-2xx answer of any shape."""
-    text = response.content.decode("utf-8", errors="replace")
+def _error_details(response: requests.Response, secrets: tuple[str, ...]) -> tuple[str, str]:
+    """Return ``(error type, description)`` from a non-2xx answer of any shape.
+
+    ``secrets`` are masked before any text is shortened: a cut must not leave part of one.
+    """
+    text = _scrub(response.content.decode("utf-8", errors="replace"), secrets)
     try:
         data = json.loads(text)
     except ValueError:
         data = None
+
+    def line(value: Any) -> str:
+        return _line(None if value is None else _scrub(str(value), secrets))
+
     if isinstance(data, Mapping):
         error = data.get("error")
         if isinstance(error, Mapping):
-            return _line(error.get("type")), _line(error.get("description", error.get("message")))
+            return line(error.get("type")), line(error.get("description", error.get("message")))
         if "type" in data or "description" in data:
-            return _line(data.get("type")), _line(data.get("description"))
+            return line(data.get("type")), line(data.get("description"))
         if isinstance(error, str) or "message" in data:
-            return _line(error), _line(data.get("message"))
+            return line(error), line(data.get("message"))
     return "", _excerpt(text, response.headers.get("Content-Type", ""))
 
 

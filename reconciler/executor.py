@@ -15,9 +15,15 @@ Statuses: ``active`` is ready, ``error`` is failure, anything else (new ones kee
 is pending. A 409 (or a 403 "not active") on a write means "not now": wait for the resources
 to be active and send again, within the action's timeout. A write whose answer was lost
 (UnknownOutcomeError) is never blindly re-sent: ``GET /tasks`` is searched for a task of the
-action's ``commandType`` stamped after the send, and the resource is re-read for the change
-itself (a database with the name, the fields already equal, a 404 …); only when neither shows
-up within :data:`UNKNOWN_OUTCOME_GRACE` seconds is the request sent again.
+action's ``commandType`` stamped after the send (and not already finished at the first look:
+that is an older task, maybe a failure of an earlier run), and the resource is re-read for
+the change itself (a database with the name, the fields already equal, a 404 …); only when
+neither shows up within :data:`UNKNOWN_OUTCOME_GRACE` seconds is the request sent again.
+
+An earlier run killed mid-action leaves work the plan could not see. A create refused with a
+409 name clash adopts the database holding the name (waiting while a create task is under
+way) when it has every field the create would have set. A backup before delete of a database
+already being deleted is done with a note: there is nothing left to back up.
 
 The first failure stops the run: :class:`reconciler.errors.ApplyFailedError` carries an
 :class:`reconciler.report.ApplyReport`. ``stop_requested`` is checked between requests;
@@ -32,7 +38,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeGuard
 
 from reconciler.differ import diff_fields
 from reconciler.errors import (
@@ -44,6 +50,7 @@ from reconciler.errors import (
     ConflictError,
     NotFoundError,
     ReconcilerError,
+    TaskFailedError,
     UnknownOutcomeError,
     WaitTimeoutError,
 )
@@ -72,6 +79,8 @@ UNKNOWN_OUTCOME_GRACE = 15.0  # look for a lost write's trace this long before r
 MAX_SENDS = 3  # sends of one request whose answers were all lost before giving up
 TASK_CLOCK_SKEW = 60.0  # tolerated difference between our clock and the API's
 PAGE_SIZE = 100
+_FINISHED = frozenset({TASK_COMPLETED, "processing-error"})
+_NOTHING_TO_BACK_UP = "the database is being deleted already (an earlier run?); nothing to back up"
 
 COMMAND_TYPES = {
     ActionKind.CREATE: "databaseCreateRequest",
@@ -168,7 +177,7 @@ class _Run:
             self.progress.action_started(index, len(self.actions), planned)
             self.fail(index, planned, None, exc, started)
         self.progress.action_started(index, len(self.actions), action)
-        step = _Step(self, action, started)
+        step = _Step(self, action, started, before_delete=self._is_backup_before_delete(index))
         try:
             step.run()
         except StopRequested:
@@ -180,6 +189,18 @@ class _Run:
             self.new_ids[(action.subscription_id, action.name)] = step.db_id
         self.report.done.append(outcome)
         self.progress.action_finished(action, outcome)
+
+    def _is_backup_before_delete(self, index: int) -> bool:
+        """Is action ``index`` a backup whose next action deletes the same database?"""
+        action = self.actions[index - 1]
+        following = self.actions[index] if index < len(self.actions) else None
+        return (
+            action.kind is ActionKind.BACKUP
+            and following is not None
+            and following.kind is ActionKind.DELETE
+            and (following.subscription_id, following.database_id)
+            == (action.subscription_id, action.database_id)
+        )
 
     def fail(
         self,
@@ -244,8 +265,11 @@ class _Found:
 class _Step:
     """One action being executed: its waits, its request, its checks."""
 
-    def __init__(self, run: _Run, action: PlannedAction, started: float) -> None:
+    def __init__(
+        self, run: _Run, action: PlannedAction, started: float, *, before_delete: bool = False
+    ) -> None:
         self.run_ = run
+        self.before_delete = before_delete  # a backup taken because a delete follows
         self.client = run.client
         self.action = action
         self.kind = action.kind
@@ -255,6 +279,7 @@ class _Step:
         self.sent = False
         self.note = ""
         self.last_state = ""
+        self.name_clash: ConflictError | None = None  # a create adopting a database by name
         self.sub_raw: Mapping[str, Any] = {}
         self.db_raw: Mapping[str, Any] = {}
         self.poller = Poller(
@@ -273,8 +298,12 @@ class _Step:
         if not self._wait_ready():
             return
         task_id = self._send()
+        if task_id is None and self.before_delete:
+            return  # the database went away while the backup waited to be sent
         if task_id is not None:
             task = self._follow_task(task_id)
+            if task is None:
+                return  # the database went away while the backup ran
             if self.kind is ActionKind.CREATE and self.db_id is None:
                 self.db_id = resource_id(task)
         if self.kind is ActionKind.CREATE and self.db_id is None:
@@ -290,9 +319,12 @@ class _Step:
         try:
             self.db_raw = self._wait_database()
         except NotFoundError:
-            if self.kind is not ActionKind.DELETE:
+            if self.kind is ActionKind.DELETE:
+                self.note = "already deleted"
+            elif self.before_delete:
+                self.note = _NOTHING_TO_BACK_UP
+            else:
                 raise
-            self.note = "already deleted"
             return False
         return True
 
@@ -314,6 +346,9 @@ class _Step:
                 if found is not None:
                     return found.task_id
             except (ConflictError, AuthenticationError) as exc:
+                if self.kind is ActionKind.CREATE and _is_name_clash(exc):
+                    self._adopt_by_name(exc)
+                    return None
                 if not _means_not_active(exc):
                     raise
                 conflict_since = conflict_since if conflict_since is not None else self._now()
@@ -324,14 +359,35 @@ class _Step:
             if not self._wait_ready():
                 return None  # deleted meanwhile: nothing left to send
 
-    def _follow_task(self, task_id: str) -> Mapping[str, Any]:
-        """Poll the task until completed; return it. Raises TaskFailedError on failure."""
+    def _follow_task(self, task_id: str) -> Mapping[str, Any] | None:
+        """Poll the task until completed; return it.
+
+        Returns None for a failed backup before delete of a database that is being deleted
+        meanwhile (e.g. by an earlier run killed after sending its delete): there is nothing
+        left to back up, and the delete that follows finds it gone.
+
+        Raises:
+            TaskFailedError: the task failed.
+        """
         self.task_id = task_id
         self.run_.known_tasks.add(task_id)
         probe = task_probe(lambda: self.client.get(f"/tasks/{task_id}"), task_id, self.run_.clock)
-        return self.poller.wait(
-            f"task {task_id}", TASK_COMPLETED, probe, noun="task", first_delay=FIRST_POLL_DELAY
-        )
+        try:
+            return self.poller.wait(
+                f"task {task_id}", TASK_COMPLETED, probe, noun="task", first_delay=FIRST_POLL_DELAY
+            )
+        except TaskFailedError:
+            if not (self.before_delete and self._being_deleted()):
+                raise
+        self.note = _NOTHING_TO_BACK_UP
+        return None
+
+    def _being_deleted(self) -> bool:
+        """Is the database gone or in status ``deleting``?"""
+        try:
+            return self._get_object(self._db_path()).get("status") == "deleting"
+        except NotFoundError:
+            return True
 
     def _settle(self) -> None:
         """Wait for the database to be active (gone, for delete), then the subscription."""
@@ -357,6 +413,18 @@ class _Step:
             raise SilentNoOpError(
                 f"database {self.db_id} is named {name!r}, not {self.action.name!r}"
             )
+        elif self.kind is ActionKind.CREATE and self.name_clash is not None:
+            fields = _unapplied_fields(body, self.db_raw, self.sub_raw)
+            if fields:
+                clash = self.name_clash
+                differs = f"it differs from this create in: {', '.join(fields)}"
+                raise ConflictError(
+                    clash.method,
+                    clash.path,
+                    clash.status,
+                    clash.error_type,
+                    f"{clash.description}; {differs}",
+                )
 
     # ------------------------------------------------------------------ waits
 
@@ -403,6 +471,42 @@ class _Step:
 
         return self.poller.wait(f"database {name!r}", "listed", probe, noun="database")
 
+    def _adopt_by_name(self, clash: ConflictError) -> None:
+        """Take the database holding this create's name as the one created.
+
+        An earlier run killed after sending this same create leaves a database the plan did
+        not see (it is listed only once its task is processed). Wait while a create task
+        unknown to this run is under way until the name is listed; :meth:`_verify` then
+        checks that the database has every field this create would have set.
+
+        Raises:
+            ConflictError: ``clash``, when the name is not listed and no create is under way.
+        """
+        log.warning("%s; looking for the database holding the name", clash)
+        self._status("name taken, looking for the database holding it")
+        self.name_clash = clash
+        name = self.action.name
+
+        def probe() -> tuple[str, int | None]:
+            db_id = self._find_by_name()
+            if db_id is not None:
+                return "listed", db_id
+            if not self._create_under_way():
+                raise clash
+            return "being created", None
+
+        self.db_id = self.poller.wait(f"database {name!r}", "listed", probe, noun="database")
+        self.note = "the name was taken by a database being created (an earlier run?); adopted"
+
+    def _create_under_way(self) -> bool:
+        """Is a create task this run does not know about still being processed?"""
+        return any(
+            task.get("commandType") == COMMAND_TYPES[ActionKind.CREATE]
+            and task.get("status") not in _FINISHED
+            and task.get("taskId") not in self.run_.known_tasks
+            for task in self._list_tasks() or []
+        )
+
     def _back_off(self, exc: ApiError, since: float) -> None:
         """Wait before re-sending a request refused as "not active"; time out at the deadline."""
         now = self._now()
@@ -424,9 +528,15 @@ class _Step:
         log.warning("%s; looking for its effect before deciding", exc)
         self._status("answer lost, checking whether the request took effect")
         until = min(self.poller.deadline, self._now() + UNKNOWN_OUTCOME_GRACE)
+        looked = False
 
         def probe() -> tuple[str, _Found | None]:
-            task_id = self._find_task(sent_at)
+            nonlocal looked
+            tasks = self._list_tasks()
+            if tasks is not None and not looked:
+                looked = True
+                self._ignore_finished(tasks)
+            task_id = self._pick_task(tasks or [], sent_at)
             if task_id is not None:
                 return "task found", _Found(task_id)
             if self._effect_visible():
@@ -448,19 +558,34 @@ class _Step:
         self.note = "answer lost, no trace found; sent again"
         return None
 
-    def _find_task(self, sent_at: float) -> str | None:
-        """Return the newest unknown task of this action's type stamped after ``sent_at``."""
+    def _list_tasks(self) -> list[Mapping[str, Any]] | None:
+        """Return the account's tasks (``GET /tasks``), or None when they cannot be listed."""
         try:
             listing = self.client.get("/tasks")
         except (NotFoundError, BadResponseError) as exc:
             log.info("cannot list tasks: %s", exc)
             return None
         tasks = listing.get("tasks") if isinstance(listing, Mapping) else listing
+        return [t for t in (tasks if isinstance(tasks, list) else []) if isinstance(t, Mapping)]
+
+    def _ignore_finished(self, tasks: list[Mapping[str, Any]]) -> None:
+        """Count the tasks already finished at the first look after a lost answer as known.
+
+        The request went out a moment ago and a task takes seconds, so a finished task is an
+        older one, e.g. a failure of an earlier run still inside the clock-skew window. Had
+        ours finished that fast (an answer lost after a long wait), the re-read of the change
+        still finds it; a backup or import, which leave no trace, is then sent again.
+        """
+        self.run_.known_tasks.update(
+            str(task.get("taskId")) for task in tasks if task.get("status") in _FINISHED
+        )
+
+    def _pick_task(self, tasks: list[Mapping[str, Any]], sent_at: float) -> str | None:
+        """Return the newest unknown task of this action's type stamped after ``sent_at``."""
         candidates = [
             (stamp, str(task["taskId"]))
-            for task in (tasks if isinstance(tasks, list) else [])
-            if isinstance(task, Mapping)
-            and self._is_ours(task)
+            for task in tasks
+            if self._is_ours(task)
             and (stamp := parse_timestamp(task.get("timestamp"))) is not None
             and stamp >= sent_at - TASK_CLOCK_SKEW
         ]
@@ -565,6 +690,11 @@ def _task_id(answer: Any, method: str, path: str) -> str:
     if not isinstance(task_id, str) or not task_id:
         raise BadResponseError(method, path, 0, "", "the answer holds no taskId")
     return task_id
+
+
+def _is_name_clash(exc: ApiError) -> TypeGuard[ConflictError]:
+    """Is this refused write a 409 because the name is taken?"""
+    return isinstance(exc, ConflictError) and not _means_not_active(exc)
 
 
 def _means_not_active(exc: ApiError) -> bool:

@@ -150,7 +150,10 @@ def _read_databases(
             break  # the API answers 404 past the end of the list (facts §2.3)
         shown = f"{path}?offset={offset}&limit={page_size}"
         block = _subscription_block(page, subscription_id, shown)
-        entries = block.get("databases") or []
+        entries = block.get("databases")
+        if entries is None:
+            _check_no_databases_left(block, len(found), shown)
+            entries = []
         if not isinstance(entries, list):
             raise BadResponseError("GET", shown, 200, "", "expected 'databases' to be a list")
         before = len(found)
@@ -161,6 +164,20 @@ def _read_databases(
             break
         offset += page_size
     return list(found.values())
+
+
+def _check_no_databases_left(block: Mapping[str, Any], read: int, shown: str) -> None:
+    """A page without ``databases`` ends the list (as in the Go SDK) unless more exist.
+
+    Raises:
+        BadResponseError: ``numberOfDatabases`` says more databases exist than were read:
+            taking the page for the end would plan to create databases that exist.
+    """
+    total = block.get("numberOfDatabases")
+    if isinstance(total, int) and not isinstance(total, bool) and total > read:
+        raise BadResponseError(
+            "GET", shown, 200, "", f"no 'databases' in the page, but numberOfDatabases is {total}"
+        )
 
 
 def _last_page(

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -111,3 +112,30 @@ def sim_api() -> Iterator[Callable[[RunningSimulator], SimApi]]:
     yield factory
     for client in clients:
         client.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many cases each robustness suite ran (tests/test_robust_*.py).
+
+    The counts live in the test ids (``seed-07-of-20…``, ``kill-2-of-4…``,
+    ``…[200-examples]``); this adds them up per suite so CI output shows them at a glance.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") != "call" or "test_robust_" not in nodeid:
+                continue
+            suite = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+            bucket = counts.setdefault(suite, {})
+            bucket[outcome] = bucket.get(outcome, 0) + 1
+            examples = re.search(r"\[(\d+)-examples\]", nodeid)
+            if examples:  # one hypothesis test stands for this many generated cases
+                key = "generated examples"
+                bucket[key] = bucket.get(key, 0) + int(examples.group(1))
+    if not counts:
+        return
+    terminalreporter.section("robustness suites")
+    for suite, bucket in sorted(counts.items()):
+        text = ", ".join(f"{n} {outcome}" for outcome, n in bucket.items())
+        terminalreporter.write_line(f"{suite}: {text}")

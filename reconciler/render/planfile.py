@@ -107,8 +107,10 @@ def _load_json(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise UsageError(f"plan file {path} is not JSON: it is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
+        # Some messages end in "at" ("Unterminated string starting at"): one "at" is enough.
+        what = exc.msg.removesuffix(" at")
         raise UsageError(
-            f"plan file {path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            f"plan file {path} is not JSON: {what} at line {exc.lineno}, column {exc.colno}"
         ) from exc
 
 

@@ -130,7 +130,7 @@ def _index_databases(
         db_path: Path = (*path, "databases", index)
         where = _location(spec_file, (*db_path, "name"))
         if name in acc.names:
-            message = f"database '{name}' is defined twice: here and at {acc.names[name]}"
+            message = f"database {name!r} is defined twice: here and at {acc.names[name]}"
             yield _problem(where, (*db_path, "name"), message)
             continue
         acc.names[name] = where

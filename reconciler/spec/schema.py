@@ -182,9 +182,10 @@ def _unknown_fields(error: _Error, doc: Document, file: str, path: Path) -> Iter
             continue
         where = (*path, key)
         if in_defaults and key in _NOT_IN_DEFAULTS:
-            message = f"'{key}' cannot be set in defaults: set it on each database"
+            message = f"{key!r} cannot be set in defaults: set it on each database"
         else:
-            message = f"unknown field '{key}'{_suggestion(key, properties)}"
+            # repr: a key is any text, control characters included (one line per problem)
+            message = f"unknown field {key!r}{_suggestion(key, properties)}"
         yield _located(file, doc.position(where, key=True), where, message)
 
 

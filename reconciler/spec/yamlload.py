@@ -258,7 +258,7 @@ class _Builder:
             frame.discard = True
         elif key in frame.container:
             line, column = self.doc.keys[path]
-            message = f"duplicate key '{key}' (first written at line {line}, column {column})"
+            message = f"duplicate key {key!r} (first written at line {line}, column {column})"
             self._defer(position, path, message)
             frame.discard = True
         self.doc.keys.setdefault(path, position)
