@@ -381,3 +381,8 @@ def test_long_names_are_clipped_but_keep_the_database_id() -> None:
     md = render_markdown(Plan((), (act(ActionKind.DELETE, "n" * 1000, 42),)))
     (row,) = action_rows(md)
     assert row == "| \\- | delete | " + "n" * 299 + "… (db 42) |  |"
+
+
+def test_refused_plan_without_actions_does_not_claim_no_changes() -> None:
+    plan = Plan((), (), refusals=("subscription 1 does not exist",))
+    assert "No changes" not in render_markdown(plan)

@@ -510,3 +510,10 @@ def test_planner_shaped_actions(action: PlannedAction, lines: list[str]) -> None
     text = render_text(Plan((SubscriptionSummary(PROD, "prod", 1, 1),), (action,)))
     assert text.splitlines()[2:-2] == lines
     assert CANARY not in text
+
+
+def test_refused_plan_without_actions_does_not_claim_no_changes() -> None:
+    plan = Plan((), (), refusals=("subscription 1 does not exist",))
+    text = render_text(plan)
+    assert "No changes" not in text
+    assert text.rstrip().endswith("No actions: the plan is refused (see above).")

@@ -880,18 +880,18 @@ def test_bad_flags_and_arguments_fail_cleanly(
     assert result.err.splitlines()[-1] == fill(expected, flag_dir, api_env.url)
 
 
-def test_a_subscription_id_past_int32_is_refused_by_plan_and_apply(
+def test_a_subscription_id_past_int32_is_a_located_error(
     api_env: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The schema has no maximum for ids; the API then knows no such subscription."""
+    """Ids are int32 in the API: a larger one is a spec error before any request."""
     huge = "9" * 60
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"version: 1\nsubscriptions:\n  - id: {huge}\n    databases: [{{name: a}}]\n")
     for command in ("plan", "apply"):
         result = run_cli(spec_commands(str(spec), api_env.url)[command], capsys)
         check_clean_failure(result)
-        assert f"  ! subscription {huge} does not exist (or this API key cannot see it)" in (
-            result.out.splitlines()
+        assert result.err.splitlines()[0] == (
+            f"{spec}:3:9: subscriptions[0].id: {huge} is greater than the maximum of 2147483647"
         )
 
 

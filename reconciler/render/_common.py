@@ -29,6 +29,7 @@ SENSITIVE_CHANGED = "(sensitive value changed)"
 SENSITIVE_VALUE = "(sensitive value)"
 UNSET = "(unset)"
 NO_CHANGES = "No changes. The live account matches the spec."
+REFUSED_WITHOUT_ACTIONS = "No actions: the plan is refused (see above)."
 
 # Like reconciler.secrets.mask_uri, but finds URIs anywhere in free text (reasons, refusals).
 _USERINFO_ANYWHERE = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s]*:[^/@\s]*)@")
@@ -236,10 +237,11 @@ def summary_line(plan: Plan) -> str:
     """Return ``Plan: 1 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.``.
 
     Upgrades and imports are named only when there are some; a plan without actions reads
-    :data:`NO_CHANGES`. The unmanaged count is appended when there are some.
+    :data:`NO_CHANGES` (or :data:`REFUSED_WITHOUT_ACTIONS` when it is refused). The unmanaged
+    count is appended when there are some.
     """
     if not plan.actions:
-        text = NO_CHANGES
+        text = REFUSED_WITHOUT_ACTIONS if plan.refusals else NO_CHANGES
     else:
         parts = [
             f"{plan.count(ActionKind.CREATE)} to create",

@@ -200,7 +200,7 @@ def _head(plan: Plan) -> str:
     rows = [f"| {kind} | {count} |" for kind, count in summary_counts(plan).items()]
     table = "\n".join(["| action | count |", "|:--|--:|", *rows])
     parts = [HEADING, table]
-    if not plan.actions:
+    if not plan.actions and not plan.refusals:
         parts.append("**No changes.** The live account matches the spec.")
     return "\n\n".join(parts)
 
