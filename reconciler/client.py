@@ -30,7 +30,6 @@ import json
 import logging
 import math
 import random
-import re
 import socket
 import ssl
 import sys
@@ -47,6 +46,7 @@ from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from reconciler import __version__
+from reconciler._apierrors import error_details
 from reconciler.errors import (
     ApiError,
     ApiUnavailableError,
@@ -58,7 +58,7 @@ from reconciler.errors import (
     UnknownOutcomeError,
     UsageError,
 )
-from reconciler.secrets import MASK, Secret, mask_uri, reveal
+from reconciler.secrets import clear_values, mask_uri, reveal
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,6 @@ _BACKOFF_CAP = 60.0
 _MIN_RATE_LIMIT_WAIT = 1.0
 _RATE_WINDOW = 60.0
 _BUDGET_RESERVE = 0
-_EXCERPT_MAX = 200
 _UNKNOWN_OUTCOME = "the change may or may not have taken effect; re-read before retrying"
 
 
@@ -295,7 +294,7 @@ class ApiClient:
         if method not in _WRITE_METHODS:
             raise ValueError(f"not a write method: {method}")
         data = None if body is None else json.dumps(reveal(body)).encode()
-        response = self._send(method, path, data, tuple(_secret_values(body)))
+        response = self._send(method, path, data, tuple(clear_values(body)))
         return self._parse(response, method, path)
 
     def close(self) -> None:
@@ -452,67 +451,9 @@ def _retry_after(value: str | None) -> float | None:
     return when.timestamp() - time.time()
 
 
-def _secret_values(value: Any) -> Iterator[str]:
-    """Yield the clear values of the secrets in a request body (to scrub answers)."""
-    if isinstance(value, Secret):
-        yield value.reveal()
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _secret_values(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _secret_values(item)
-
-
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
-
-
 def _error_details(response: requests.Response, secrets: tuple[str, ...]) -> tuple[str, str]:
-    """Return ``(error type, description)`` from a non-2xx answer of any shape.
-
-    ``secrets`` are masked before any text is shortened: a cut must not leave part of one.
-    """
-    text = _scrub(response.content.decode("utf-8", errors="replace"), secrets)
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-
-    def line(value: Any) -> str:
-        return _line(None if value is None else _scrub(str(value), secrets))
-
-    if isinstance(data, Mapping):
-        error = data.get("error")
-        if isinstance(error, Mapping):
-            return line(error.get("type")), line(error.get("description", error.get("message")))
-        if "type" in data or "description" in data:
-            return line(data.get("type")), line(data.get("description"))
-        if isinstance(error, str) or "message" in data:
-            return line(error), line(data.get("message"))
-    return "", _excerpt(text, response.headers.get("Content-Type", ""))
-
-
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _excerpt(text: str, content_type: str) -> str:
-    """A short single line from an opaque body: an HTML page's title, else its first line."""
-    if "html" in content_type.lower() or text.lstrip().startswith("<"):
-        title = _TITLE.search(text)
-        text = title.group(1) if title else _TAG.sub(" ", text)
-    lines = (line.strip() for line in text.splitlines())
-    return _line(next((line for line in lines if line), ""))
-
-
-def _line(value: Any) -> str:
-    """One line of at most ``_EXCERPT_MAX`` characters (empty for None)."""
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text if len(text) <= _EXCERPT_MAX else text[: _EXCERPT_MAX - 1] + "…"
+    """Return ``(error type, description)`` of a non-2xx answer, ``secrets`` masked."""
+    return error_details(response.content, response.headers.get("Content-Type", ""), secrets)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

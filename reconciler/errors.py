@@ -21,6 +21,8 @@ builds its message from them. The CLI maps them to exit codes in one place
     ├── PlanRefusedError        the plan breaks a safety rule (reasons listed)
     ├── StalePlanError          the saved plan's fingerprint no longer matches
     ├── TaskFailedError         a task ended in processing-error (task id, type, status, text)
+    ├── ResourceFailedError     a database or subscription entered status error (what, status)
+    ├── SilentNoOpError         a task completed but the re-read shows no change (detail)
     ├── WaitTimeoutError        a wait ran out of time (what, last state seen)
     ├── ApplyFailedError        apply stopped; carries the run report
     └── ApplyInterruptedError   Ctrl-C during apply; carries the run report
@@ -157,6 +159,23 @@ class TaskFailedError(ReconcilerError):
         self.description = description
         detail = " ".join(x for x in (status, error_type) if x)
         super().__init__(f"task {task_id} failed: {detail}: {description}".rstrip(": "))
+
+
+class ResourceFailedError(ReconcilerError):
+    """A database or subscription entered the failure status ``error``."""
+
+    def __init__(self, what: str, status: str) -> None:
+        self.what = what
+        self.status = status
+        super().__init__(f"{what} entered status '{status}'")
+
+
+class SilentNoOpError(ReconcilerError):
+    """The task completed but a re-read shows the change did not take effect."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"silent no-op: {detail}")
 
 
 class WaitTimeoutError(ReconcilerError):

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from reconciler.errors import ApiError, ReconcilerError, TaskFailedError
+from reconciler.errors import ApiError, ReconcilerError, ResourceFailedError, TaskFailedError
 from reconciler.plan import PlannedAction
-from reconciler.waiting import ResourceFailedError
 
 REPORT_FORMAT_VERSION = 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 MASK = "(sensitive)"
@@ -104,3 +104,27 @@ def contains_secret(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(contains_secret(v) for v in value)
     return False
+
+
+def clear_values(value: Any) -> Iterator[str]:
+    """Yield the clear text of every non-empty :class:`Secret` in a JSON-like value."""
+    if isinstance(value, Secret):
+        if value.reveal():
+            yield value.reveal()
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from clear_values(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from clear_values(item)
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Return ``text`` with every non-empty value of ``secrets`` replaced by the mask.
+
+    Pass longer secrets first, so that one containing another is masked whole.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text

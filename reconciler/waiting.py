@@ -34,11 +34,11 @@ state wanted and the last state seen.
 Probes
 ------
 :func:`status_probe` reads a database or subscription: ``active`` is done, ``error`` fails
-(:class:`ResourceFailedError`), any other status is pending (facts §3.4). :func:`task_probe`
-reads ``GET /tasks/{id}`` (facts §4.2-4.5): ``processing-completed`` is done; early 404s are
-tolerated; ``processing-error``, a ``response.error`` (object or bare string) or an unknown
-status raises :class:`reconciler.errors.TaskFailedError` with the task id, error type,
-status and description.
+(:class:`reconciler.errors.ResourceFailedError`), any other status is pending (facts §3.4).
+:func:`task_probe` reads ``GET /tasks/{id}`` (facts §4.2-4.5): ``processing-completed`` is
+done; early 404s are tolerated; ``processing-error``, a ``response.error`` (object or bare
+string) or an unknown status raises :class:`reconciler.errors.TaskFailedError` with the task
+id, error type, status and description.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from reconciler.errors import (
     ApiUnavailableError,
     BadResponseError,
     NotFoundError,
-    ReconcilerError,
+    ResourceFailedError,
     TaskFailedError,
     WaitTimeoutError,
 )
@@ -78,15 +78,6 @@ T = TypeVar("T")
 
 class StopRequested(Exception):
     """Internal signal: the user asked to stop; raised between requests, never mid-request."""
-
-
-class ResourceFailedError(ReconcilerError):
-    """A database or subscription entered the failure status ``error``."""
-
-    def __init__(self, what: str, status: str) -> None:
-        self.what = what
-        self.status = status
-        super().__init__(f"{what} entered status '{status}'")
 
 
 def poll_delay(elapsed: float) -> float:
@@ -136,7 +127,8 @@ def status_probe(
     """Return a probe over a resource's ``status``: ``target`` is done, ``error`` fails.
 
     Any other status, including ones never seen before, is pending (the API keeps adding
-    transitional statuses). The probe raises :class:`ResourceFailedError` on ``error``.
+    transitional statuses). The probe raises
+    :class:`reconciler.errors.ResourceFailedError` on ``error``.
     """
 
     def probe() -> tuple[str, Mapping[str, Any] | None]:

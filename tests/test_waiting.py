@@ -11,12 +11,12 @@ import pytest
 from reconciler.errors import (
     ApiUnavailableError,
     BadResponseError,
+    ResourceFailedError,
     TaskFailedError,
     WaitTimeoutError,
 )
 from reconciler.waiting import (
     Poller,
-    ResourceFailedError,
     StopRequested,
     parse_timestamp,
     poll_delay,
