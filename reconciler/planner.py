@@ -1,8 +1,9 @@
 """Turn desired and live state into a :class:`reconciler.plan.Plan`.
 
 For each subscription of the spec, databases are matched by name. An existing database
-gets ``backup`` (when its lifecycle asks) → ``upgrade`` → ``update``; a missing one gets
-``create`` → follow-up ``update`` (fields the create call does not accept) → ``import``.
+gets ``backup`` (when its lifecycle asks) → ``upgrade`` → ``update`` (two of them when a new
+password comes with a default-user switch); a missing one gets ``create`` → follow-up
+``update`` (fields the create call does not accept) → ``import``.
 All ``delete`` actions come last, each after its backup. Safety rules do not stop
 planning: they are collected in :attr:`Plan.refusals`, so the user sees the whole plan and
 why it cannot be applied.
@@ -82,6 +83,11 @@ UPDATE_FIELDS = frozenset(
 )  # fmt: skip
 
 FOLLOW_UP_REASON = "fields the create call does not accept"
+#: Reasons of the two updates around a default-user switch that comes with a new password.
+AFTER_PASSWORD_REASON = "after the password: the API refuses both in one request"
+BEFORE_PASSWORD_REASON = (
+    "before the password: the API refuses a new password while the default user is disabled"
+)
 #: Fields sent by the follow-up update right after a create (enableDefaultUser, regexRules).
 _FOLLOW_UP_FIELDS = UPDATE_FIELDS - CREATE_FIELDS - {"name"}
 
@@ -237,7 +243,8 @@ def _change_actions(
             refused.add(top)
             b.refusals.append(_recreate_message(subject, top, live_c[top], desired_c[top]))
     if updatable:
-        actions.append(_update_action(sub.id, have, want, updatable))
+        live_enabled = live_req.get("enableDefaultUser", True) is not False
+        actions.extend(_update_actions(b, sub.id, have, want, updatable, live_enabled))
     if actions and want.lifecycle.backup_before_update:
         actions[:0] = _backup(b, sub.id, have, want.lifecycle, "before update")
     return actions
@@ -273,14 +280,57 @@ def _upgrade(
     return [PlannedAction(ActionKind.UPGRADE, sub_id, have.id, have.name, (change,), request)]
 
 
+def _update_actions(
+    b: _Builder,
+    sub_id: int,
+    have: LiveDatabase,
+    want: DatabaseSpec,
+    changes: list[FieldChange],
+    live_enabled: bool,
+) -> list[PlannedAction]:
+    """Return the update(s) of ``changes``: one PUT, or two around a default-user switch.
+
+    The API refuses a new password in a request that disables the default user, and a new
+    password while it is disabled (facts §2.6). So disabling goes in a second PUT after the
+    password, enabling in a first PUT before it, and a new password for a default user that
+    stays disabled is refused (into ``b``) and left out.
+    """
+    if not any(c.path == "password" for c in changes):
+        return [_update_action(sub_id, have, want, changes)]
+    switch = [c for c in changes if c.path == "enableDefaultUser"]
+    others = [c for c in changes if c.path != "enableDefaultUser"]
+    if switch and switch[0].after is False:
+        last = _update_action(sub_id, have, want, switch, AFTER_PASSWORD_REASON)
+        return [_update_action(sub_id, have, want, others), last]
+    if switch:
+        first = _update_action(sub_id, have, want, switch, BEFORE_PASSWORD_REASON)
+        return [first, _update_action(sub_id, have, want, others)]
+    if live_enabled:
+        return [_update_action(sub_id, have, want, changes)]
+    b.refusals.append(
+        f"{_subject(sub_id, have.name, have.id)}: the password cannot change while the "
+        "default user is disabled (the API refuses it); set enableDefaultUser: true, or keep "
+        "the live password (leave password out of the spec or list it in "
+        "lifecycle.ignoreChanges)"
+    )
+    rest = [c for c in changes if c.path != "password"]
+    return [_update_action(sub_id, have, want, rest)] if rest else []
+
+
 def _update_action(
-    sub_id: int, have: LiveDatabase, want: DatabaseSpec, changes: list[FieldChange]
+    sub_id: int,
+    have: LiveDatabase,
+    want: DatabaseSpec,
+    changes: list[FieldChange],
+    reason: str = "",
 ) -> PlannedAction:
     """Return the PUT that sends the desired value of every changed top-level field."""
     fields = dict.fromkeys(c.path.split(".", 1)[0] for c in changes)
     body = {f: request_value(f, want.fields[f]) for f in fields}
     request = ApiRequest("PUT", _db_path(sub_id, have.id), body)
-    return PlannedAction(ActionKind.UPDATE, sub_id, have.id, have.name, tuple(changes), request)
+    return PlannedAction(
+        ActionKind.UPDATE, sub_id, have.id, have.name, tuple(changes), request, reason
+    )
 
 
 def _backup(

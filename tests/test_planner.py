@@ -762,6 +762,126 @@ def test_enabling_tls_and_default_user_changes() -> None:
     assert update.request.body == {"enableTls": True, "enableDefaultUser": False}
 
 
+DB1 = "/subscriptions/2001234/databases/1"
+OLD_PW = Secret("live-password-of-cache")
+NEW_PW = Secret("new-password-of-cache")
+PASSWORD_CHANGE = FieldChange("password", OLD_PW, NEW_PW, True)
+ENABLED_USER = api_db(1, "cache")["security"]
+DISABLED_USER = {**ENABLED_USER, "enableDefaultUser": False}
+PASSWORD_REFUSAL = (
+    "subscription 2001234 database 'cache' (db 1): the password cannot change while the "
+    "default user is disabled (the API refuses it); set enableDefaultUser: true, or keep the "
+    "live password (leave password out of the spec or list it in lifecycle.ignoreChanges)"
+)
+
+
+def test_disabling_default_user_goes_after_the_new_password() -> None:
+    fields = {"datasetSizeInGb": 2, "password": NEW_PW, "enableDefaultUser": False}
+    plan = plan_of(db_spec("cache", fields), live_db(1, "cache"))
+    assert plan.refusals == ()
+    assert plan.actions == (
+        PlannedAction(
+            ActionKind.UPDATE,
+            SID,
+            1,
+            "cache",
+            (FieldChange("datasetSizeInGb", 1, 2), PASSWORD_CHANGE),
+            ApiRequest("PUT", DB1, {"datasetSizeInGb": 2, "password": NEW_PW}),
+        ),
+        PlannedAction(
+            ActionKind.UPDATE,
+            SID,
+            1,
+            "cache",
+            (FieldChange("enableDefaultUser", True, False),),
+            ApiRequest("PUT", DB1, {"enableDefaultUser": False}),
+            "after the password: the API refuses both in one request",
+        ),
+    )
+    assert isinstance(plan.actions[0].request.body["password"], Secret)
+
+
+def test_enabling_default_user_goes_before_the_new_password() -> None:
+    fields = {"datasetSizeInGb": 2, "password": NEW_PW, "enableDefaultUser": True}
+    plan = plan_of(db_spec("cache", fields), live_db(1, "cache", security=DISABLED_USER))
+    assert plan.refusals == ()
+    assert plan.actions == (
+        PlannedAction(
+            ActionKind.UPDATE,
+            SID,
+            1,
+            "cache",
+            (FieldChange("enableDefaultUser", False, True),),
+            ApiRequest("PUT", DB1, {"enableDefaultUser": True}),
+            "before the password: the API refuses a new password while the default user is "
+            "disabled",
+        ),
+        PlannedAction(
+            ActionKind.UPDATE,
+            SID,
+            1,
+            "cache",
+            (FieldChange("datasetSizeInGb", 1, 2), PASSWORD_CHANGE),
+            ApiRequest("PUT", DB1, {"datasetSizeInGb": 2, "password": NEW_PW}),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "bodies"),
+    [
+        ({"password": NEW_PW}, []),
+        ({"password": NEW_PW, "enableDefaultUser": False}, []),
+        ({"password": NEW_PW, "datasetSizeInGb": 2}, [{"datasetSizeInGb": 2}]),
+    ],
+)
+def test_new_password_for_a_disabled_default_user_refuses(
+    fields: dict[str, Any], bodies: list[dict[str, Any]]
+) -> None:
+    plan = plan_of(db_spec("cache", fields), live_db(1, "cache", security=DISABLED_USER))
+    assert plan.refusals == (PASSWORD_REFUSAL,)
+    assert [a.request.body for a in plan.actions] == bodies
+
+
+def test_ignored_default_user_switch_still_refuses_the_password() -> None:
+    fields = {"password": NEW_PW, "enableDefaultUser": True}
+    spec = db_spec("cache", fields, lifecycle=Lifecycle(ignore_changes=("enableDefaultUser",)))
+    plan = plan_of(spec, live_db(1, "cache", security=DISABLED_USER))
+    assert (plan.actions, plan.refusals) == ((), (PASSWORD_REFUSAL,))
+
+
+@pytest.mark.parametrize(
+    ("fields", "security", "bodies"),
+    [
+        ({"enableDefaultUser": False}, ENABLED_USER, [{"enableDefaultUser": False}]),
+        ({"password": NEW_PW}, ENABLED_USER, [{"password": NEW_PW}]),
+        ({"password": NEW_PW, "enableDefaultUser": True}, ENABLED_USER, [{"password": NEW_PW}]),
+        ({"password": OLD_PW, "enableDefaultUser": False}, DISABLED_USER, []),
+        ({"password": OLD_PW}, DISABLED_USER, []),
+        ({"enableDefaultUser": True}, DISABLED_USER, [{"enableDefaultUser": True}]),
+    ],
+)
+def test_default_user_and_password_in_one_update_when_allowed(
+    fields: dict[str, Any], security: dict[str, Any], bodies: list[dict[str, Any]]
+) -> None:
+    plan = plan_of(db_spec("cache", fields), live_db(1, "cache", security=security))
+    assert plan.refusals == ()
+    assert [a.request.body for a in plan.actions] == bodies
+    assert all(a.reason == "" for a in plan.actions)
+
+
+def test_backup_before_update_comes_before_both_updates() -> None:
+    fields = {"password": NEW_PW, "enableDefaultUser": False}
+    spec = db_spec("cache", fields, lifecycle=Lifecycle(backup_before_update=True))
+    plan = plan_of(spec, live_db(1, "cache", backup=BACKUP_12H))
+    assert kinds(plan) == [("backup", "cache"), ("update", "cache"), ("update", "cache")]
+    assert [a.request.body for a in plan.actions] == [
+        {},
+        {"password": NEW_PW},
+        {"enableDefaultUser": False},
+    ]
+
+
 @pytest.mark.parametrize(
     ("fields", "path"),
     [
@@ -869,6 +989,14 @@ def test_create_sends_every_create_field_and_follows_up_with_the_rest() -> None:
         "/subscriptions/2001234/databases/{databaseId}",
         {"enableDefaultUser": False, "regexRules": ["a-(?<tag>.*)", "(?<tag>.*)"]},
     )
+    assert follow_up.reason == "fields the create call does not accept"
+
+
+def test_create_sets_the_password_and_disables_the_default_user_after() -> None:
+    fields = {"password": NEW_PW, "enableDefaultUser": False}
+    create, follow_up = plan_of(db_spec("new", fields), []).actions
+    assert create.request.body == {"name": "new", "password": NEW_PW}
+    assert follow_up.request.body == {"enableDefaultUser": False}
     assert follow_up.reason == "fields the create call does not accept"
 
 

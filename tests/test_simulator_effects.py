@@ -241,3 +241,36 @@ def test_delete_then_create_with_the_same_name(api: SimApi, fake_clock: FakeCloc
     fake_clock.advance(PROVISION)
     assert api.get(LEGACY).status_code == 404
     assert api.post(f"{PROD}/databases", {"name": "legacy-cache"}).status_code == 202
+
+
+def test_password_after_a_queued_disable_fails_the_task(api: SimApi, fake_clock: FakeClock) -> None:
+    # Both are accepted: when the second is submitted, the default user is still enabled.
+    disable = api.put(SESSIONS, {"enableDefaultUser": False})
+    password = api.put(SESSIONS, {"password": "new-password-1"})
+    assert (disable.status_code, password.status_code) == (200, 200)
+    fake_clock.advance(TASK)  # the account processes one task at a time
+    task = finished(api, fake_clock, password)
+    assert task["status"] == "processing-error"
+    assert task["response"]["error"] == {
+        "type": "NOT_ALLOWED_TO_UPDATE_A_DATABASE_PASSWORD_WHEN_DEFAULT_USER_IS_DISABLED",
+        "status": "400 BAD_REQUEST",
+        "description": "The password cannot be changed while the default user is disabled",
+    }
+    fake_clock.advance(PROVISION)
+    security = api.get(SESSIONS).json()["security"]
+    assert (security["enableDefaultUser"], security["password"]) == (
+        False,
+        "seed-sessions-password-0000000001",
+    )
+
+
+def test_password_with_enable_after_a_queued_disable_completes(
+    api: SimApi, fake_clock: FakeClock
+) -> None:
+    api.put(SESSIONS, {"enableDefaultUser": False})
+    both = api.put(SESSIONS, {"password": "new-password-1", "enableDefaultUser": True})
+    fake_clock.advance(TASK)
+    assert finished(api, fake_clock, both)["status"] == "processing-completed"
+    fake_clock.advance(PROVISION)
+    security = api.get(SESSIONS).json()["security"]
+    assert (security["enableDefaultUser"], security["password"]) == (True, "new-password-1")

@@ -260,6 +260,7 @@ def test_seed_accepts_update_only_fields_and_status(tmp_path: Path) -> None:
                                     "databaseId": 2,
                                     "name": "db",
                                     "enableDefaultUser": False,
+                                    "password": "set-before-disabling-1",
                                     "status": "error",
                                     "port": 12000,
                                 }
@@ -272,8 +273,9 @@ def test_seed_accepts_update_only_fields_and_status(tmp_path: Path) -> None:
     )
     account = seed_account(seed, 0.0)
     record = account.databases[0]
-    assert (record["enableDefaultUser"], record["status"], record["port"]) == (
+    assert (record["enableDefaultUser"], record["password"], record["status"], record["port"]) == (
         False,
+        "set-before-disabling-1",
         "error",
         12000,
     )

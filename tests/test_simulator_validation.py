@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import SimApi
+from conftest import FakeClock, SimApi
 
 from reconciler.simulator import RunningSimulator
 
@@ -416,3 +416,57 @@ def test_update_accepts(api: SimApi, body: dict[str, Any]) -> None:
 @pytest.mark.parametrize("body", [None, {}, {"adhocBackupPath": "s3://backups/adhoc"}])
 def test_backup_body_is_optional(api: SimApi, body: Any) -> None:
     assert api.post(f"{SESSIONS}/backup", body).status_code == 200
+
+
+@pytest.fixture
+def disabled_api(
+    make_simulator: Callable[..., RunningSimulator],
+    fake_clock: FakeClock,
+    sim_api: Callable[[RunningSimulator], SimApi],
+) -> SimApi:
+    """A client of a simulator whose sessions database has its default user disabled."""
+    api = sim_api(make_simulator(clock=fake_clock))
+    assert api.put(SESSIONS, {"enableDefaultUser": False}).status_code == 200
+    fake_clock.advance(1.0)  # the task ends and the database is active again
+    assert api.get(SESSIONS).json()["security"]["enableDefaultUser"] is False
+    return api
+
+
+@pytest.mark.parametrize(
+    ("body", "error_type", "description"),
+    [
+        (
+            {"password": "new-password-1"},
+            "NOT_ALLOWED_TO_UPDATE_A_DATABASE_PASSWORD_WHEN_DEFAULT_USER_IS_DISABLED",
+            "The password cannot be changed while the default user is disabled",
+        ),
+        (
+            {"password": "new-password-1", "enableDefaultUser": False},
+            "DISABLING_THE_DEFAULT_USER_AND_UPDATING_A_NEW_PASSWORD_IS_NOT_ALLOWED",
+            "Disabling the default user and setting a new password in one request is not allowed",
+        ),
+    ],
+)
+def test_password_refused_while_default_user_disabled(
+    disabled_api: SimApi, body: dict[str, Any], error_type: str, description: str
+) -> None:
+    answer = disabled_api.put(SESSIONS, body)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == {
+        "type": error_type,
+        "status": "400 BAD_REQUEST",
+        "description": description,
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"password": "new-password-1", "enableDefaultUser": True},
+        {"enableDefaultUser": True},
+        {"enableDefaultUser": False, "datasetSizeInGb": 2},
+    ],
+)
+def test_default_user_disabled_accepts(disabled_api: SimApi, body: dict[str, Any]) -> None:
+    answer = disabled_api.put(SESSIONS, body)
+    assert answer.status_code == 200, answer.text

@@ -2,7 +2,8 @@
 
 Each rule looks at ``merged`` (the database configuration the request would produce, in
 request shape) and ``sent`` (the fields the request carried), so that a rule about a field
-fires only when that field was actually sent.
+fires only when that field was actually sent. The default-user rules of an update look at
+the database before the request instead (:func:`check_default_user`).
 """
 
 from __future__ import annotations
@@ -144,15 +145,29 @@ def _backup_time(backup: Mapping[str, Any]) -> None:
         )
 
 
-def _default_user(merged: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
+def check_default_user(current: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
+    """Apply the default-user rules of an update request ``sent`` to database ``current``.
+
+    The API refuses a new password sent with ``enableDefaultUser: false``, and a new
+    password while the default user is disabled unless the same request enables it (facts
+    §2.6). Not a :data:`RULES` member: these rules are about a request changing a database,
+    so a seed database may well be disabled and have a password. Called when the update is
+    submitted and again when its task is processed, since an update queued before it may
+    have disabled the default user in between.
+
+    Raises:
+        ApiProblem: 400 ``DISABLING_THE_DEFAULT_USER_AND_UPDATING_A_NEW_PASSWORD_IS_NOT_ALLOWED``
+            or ``NOT_ALLOWED_TO_UPDATE_A_DATABASE_PASSWORD_WHEN_DEFAULT_USER_IS_DISABLED``.
+    """
     if "password" not in sent:
         return
-    if sent.get("enableDefaultUser") is False:
+    enable = sent.get("enableDefaultUser")
+    if enable is False:
         raise bad_request(
             "Disabling the default user and setting a new password in one request is not allowed",
             "DISABLING_THE_DEFAULT_USER_AND_UPDATING_A_NEW_PASSWORD_IS_NOT_ALLOWED",
         )
-    if merged.get("enableDefaultUser") is False:
+    if enable is None and current.get("enableDefaultUser") is False:
         raise bad_request(
             "The password cannot be changed while the default user is disabled",
             "NOT_ALLOWED_TO_UPDATE_A_DATABASE_PASSWORD_WHEN_DEFAULT_USER_IS_DISABLED",
@@ -175,7 +190,6 @@ RULES: tuple[Rule, ...] = (
     _oss_cluster,
     _search_rules,
     _remote_backup,
-    _default_user,
     _regex_rules,
 )
 

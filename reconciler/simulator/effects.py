@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.simulator import catalog
+from reconciler.simulator.consistency import check_default_user
 from reconciler.simulator.records import Record, merge_update
 from reconciler.simulator.replies import ApiProblem, error_object
 from reconciler.simulator.state import Account
@@ -101,6 +102,7 @@ def _create(account: Account, task: Task, at: float, provision_seconds: float) -
 def _update(account: Account, task: Task, at: float, provision_seconds: float) -> Outcome:
     record = _target(account, task, at)
     changes: Mapping[str, Any] = task["payload"]["changes"]
+    check_default_user(record, changes)  # an update queued before may have disabled it
     if "name" in changes:
         _check_name_free(account, task["subscriptionId"], changes["name"], record["databaseId"], at)
     merged = merge_update(record, changes)

@@ -27,7 +27,7 @@ from reconciler.simulator.checks import (
     obj,
     string,
 )
-from reconciler.simulator.consistency import check_consistency
+from reconciler.simulator.consistency import check_consistency, check_default_user
 from reconciler.simulator.records import merge_update
 from reconciler.simulator.replies import ApiProblem, bad_request
 
@@ -273,6 +273,7 @@ def validate_update(body: Any, record: Mapping[str, Any]) -> dict[str, Any]:
             )
     fields = check_fields("", body, UPDATE_FIELDS, ignored=READ_ONLY_FIELDS)
     check_consistency(merge_update(record, fields), fields)
+    check_default_user(record, fields)
     return fields
 
 
