@@ -8,15 +8,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+from plan_factory import CANARY, PROD, act
 
 from reconciler import __version__
 from reconciler.errors import UsageError
 from reconciler.plan import (
     ActionKind,
-    ApiRequest,
-    FieldChange,
     Plan,
-    PlannedAction,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
@@ -30,40 +28,29 @@ from reconciler.render import (
 from reconciler.secrets import Secret
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "plan.schema.json"
-PROD = 2001234
-CANARY = "canary-Pw-7f3a9c"
 HINT = "write one with: reconciler plan --out FILE"
 
 
 def canary_plan() -> Plan:
     """A plan whose changes, request bodies and texts all carry the canary secret."""
     replica = f"redis://default:{CANARY}@10.0.0.5:6379"
-    base = f"/subscriptions/{PROD}/databases"
     return Plan(
         subscriptions=(SubscriptionSummary(PROD, "prod", 2, 2),),
         actions=(
-            PlannedAction(
+            act(
                 ActionKind.CREATE,
-                PROD,
-                None,
                 "reports",
-                (
-                    FieldChange("password", None, Secret(CANARY), True),
-                    FieldChange("replicaOf", None, [replica]),
-                ),
-                ApiRequest(
-                    "POST",
-                    base,
-                    {"name": "reports", "password": Secret(CANARY), "replicaOf": [replica]},
-                ),
+                None,
+                ("password", None, Secret(CANARY), True),
+                ("replicaOf", None, [replica]),
+                body={"name": "reports", "password": Secret(CANARY), "replicaOf": [replica]},
             ),
-            PlannedAction(
+            act(
                 ActionKind.UPDATE,
-                PROD,
-                51170941,
                 "sessions",
-                (FieldChange("password", Secret("x"), Secret(CANARY), True),),
-                ApiRequest("PUT", f"{base}/51170941", {"password": Secret(CANARY)}),
+                51170941,
+                ("password", Secret("x"), Secret(CANARY), True),
+                body={"password": Secret(CANARY)},
                 reason=f"sync from {replica}",
             ),
         ),

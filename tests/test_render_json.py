@@ -9,15 +9,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from plan_factory import CANARY, PROD, act
 
 from reconciler import __version__
 from reconciler.plan import (
-    NEW_DATABASE_ID,
     ActionKind,
-    ApiRequest,
-    FieldChange,
     Plan,
-    PlannedAction,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
@@ -26,32 +23,6 @@ from reconciler.render.json_format import json_value
 from reconciler.secrets import Secret
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "plan.schema.json"
-PROD = 2001234
-CANARY = "canary-Pw-7f3a9c"
-
-
-def act(
-    kind: ActionKind,
-    name: str,
-    db: int | None,
-    *changes: tuple[Any, ...],
-    body: Any = None,
-    reason: str = "",
-) -> PlannedAction:
-    """Build an action; changes are (path, before, after[, sensitive]) tuples."""
-    method = {"create": "POST", "update": "PUT", "delete": "DELETE"}.get(kind.value, "POST")
-    suffix = "" if kind is ActionKind.CREATE else f"/{db or NEW_DATABASE_ID}"
-    if kind.value in ("backup", "upgrade", "import"):
-        suffix += f"/{kind.value}"
-    return PlannedAction(
-        kind,
-        PROD,
-        db,
-        name,
-        tuple(FieldChange(*c) for c in changes),
-        ApiRequest(method, f"/subscriptions/{PROD}/databases{suffix}", body),
-        reason,
-    )
 
 
 def secret_plan() -> Plan:

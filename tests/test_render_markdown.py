@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plan_factory import CANARY, PROD, STAGING, act
 
 from reconciler.plan import (
-    NEW_DATABASE_ID,
     ActionKind,
-    ApiRequest,
-    FieldChange,
     Plan,
-    PlannedAction,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
@@ -24,8 +20,6 @@ from reconciler.render import render_markdown
 from reconciler.render.markdown import html_text, md_escape
 from reconciler.secrets import Secret
 
-PROD, STAGING = 2001234, 2005678
-CANARY = "canary-Pw-7f3a9c"
 OUR_TAGS = {"<br>", "<em>", "</em>", "<details>", "<summary>", "</summary>", "</details>"}
 NOTE = re.compile(
     r"^… (?:(\d+) more actions?)?(?:(?:, | and )?(\d+) more unmanaged databases?)?"
@@ -33,31 +27,6 @@ NOTE = re.compile(
     r"([\d,]+)-character comment\); run `reconciler plan` for the full plan\.$",
     re.MULTILINE,
 )
-
-
-def act(
-    kind: ActionKind,
-    name: str,
-    db: int | None,
-    *changes: tuple[Any, ...],
-    sub: int = PROD,
-    body: Any = None,
-    reason: str = "",
-) -> PlannedAction:
-    """Build an action; changes are (path, before, after[, sensitive]) tuples."""
-    method = {"create": "POST", "update": "PUT", "delete": "DELETE"}.get(kind.value, "POST")
-    suffix = "" if kind is ActionKind.CREATE else f"/{db or NEW_DATABASE_ID}"
-    if kind.value in ("backup", "upgrade", "import"):
-        suffix += f"/{kind.value}"
-    return PlannedAction(
-        kind,
-        sub,
-        db,
-        name,
-        tuple(FieldChange(*c) for c in changes),
-        ApiRequest(method, f"/subscriptions/{sub}/databases{suffix}", body),
-        reason,
-    )
 
 
 def small_plan() -> Plan:

@@ -6,12 +6,10 @@ import io
 from typing import Any
 
 import pytest
+from plan_factory import CANARY, PROD, STAGING, act
 
 from reconciler.plan import (
-    NEW_DATABASE_ID,
     ActionKind,
-    ApiRequest,
-    FieldChange,
     Plan,
     PlannedAction,
     SubscriptionSummary,
@@ -19,41 +17,6 @@ from reconciler.plan import (
 )
 from reconciler.render import color_enabled, render_text
 from reconciler.secrets import Secret
-
-PROD, STAGING = 2001234, 2005678
-CANARY = "canary-Pw-7f3a9c"
-
-_ROUTES = {
-    ActionKind.CREATE: ("POST", ""),
-    ActionKind.UPDATE: ("PUT", "/{db}"),
-    ActionKind.DELETE: ("DELETE", "/{db}"),
-    ActionKind.BACKUP: ("POST", "/{db}/backup"),
-    ActionKind.UPGRADE: ("POST", "/{db}/upgrade"),
-    ActionKind.IMPORT: ("POST", "/{db}/import"),
-}
-
-
-def act(
-    kind: ActionKind,
-    name: str,
-    db: int | None = None,
-    *changes: tuple[Any, ...],
-    sub: int = PROD,
-    body: Any = None,
-    reason: str = "",
-) -> PlannedAction:
-    """Build an action; changes are (path, before, after[, sensitive]) tuples."""
-    method, suffix = _ROUTES[kind]
-    path = f"/subscriptions/{sub}/databases" + suffix.format(db=db or NEW_DATABASE_ID)
-    return PlannedAction(
-        kind=kind,
-        subscription_id=sub,
-        database_id=db,
-        name=name,
-        changes=tuple(FieldChange(*c) for c in changes),
-        request=ApiRequest(method, path, body),
-        reason=reason,
-    )
 
 
 def example_plan() -> Plan:

@@ -23,7 +23,6 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import robust_support
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from robust_support import PROJECT, copy_examples
 
-from reconciler import __version__, cli
+from reconciler import __version__
 from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
 
-PROJECT = Path(__file__).resolve().parents[1]
-EXAMPLES = PROJECT / "examples"
 SPECS = Path(__file__).parent / "specs"
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
 FUZZ_EXAMPLES = int(os.environ.get("ROBUST_FUZZ_EXAMPLES", "200"))
@@ -62,12 +61,7 @@ class Result:
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Result:
     """Run ``reconciler ARGV`` in-process; argparse's exits count as exit codes."""
-    try:
-        code = cli.main(argv)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return Result(code, out, err)
+    return Result(*robust_support.run_cli(capsys, *argv))
 
 
 def check_clean_failure(result: Result) -> None:
@@ -845,7 +839,7 @@ FLAG_CASES: dict[str, tuple[list[str], dict[str, str | None], str]] = {
 def flag_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding a valid spec (examples/), an empty folder and the plan files."""
     folder = tmp_path_factory.mktemp("flags")
-    shutil.copytree(EXAMPLES, folder / "examples", ignore=shutil.ignore_patterns("ci", "__*"))
+    copy_examples(folder)
     (folder / "empty").mkdir()
     for name, content in PLAN_FILES.items():
         (folder / name).write_bytes(content)

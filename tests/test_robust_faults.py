@@ -26,19 +26,23 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from robust_support import (
+    ABSENT_IN_SPEC,
+    EXPECTED_NAMES,
+    PROD,
+    STAGING,
+    SteppingClock,
+    copy_examples,
+    run_cli,
+    run_on_stepping_clock,
+)
 
-import reconciler.client
-import reconciler.executor
-import reconciler.reader
-from reconciler import cli
 from reconciler.simulator import RunningSimulator
 from reconciler.simulator.faults import Fault
 
@@ -46,31 +50,8 @@ SEEDS = int(os.environ.get("ROBUST_SEEDS", "20"))
 MAX_RUNS = 5
 FAULT_RATES = (0.05, 0.1, 0.15, 0.2)
 RATE_LIMITS = (0, 25, 60)  # requests a minute; 0 = off
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-PROD, STAGING = 2001234, 2005678
-ABSENT_IN_SPEC = {"legacy-cache"}
-EXPECTED_NAMES = {
-    PROD: {"sessions", "cache", "queue", "reports", "analytics"},
-    STAGING: {"staging-sessions", "staging-cache", "feature-flags", "scratch"},
-}
 TASK_ID = re.compile(r"\btask ([0-9a-f-]{36})\b")
 ACTION_LINE = re.compile(r"^Failed: (create|update|upgrade|backup|import|delete) \S+.*: \S.*$")
-
-
-class SteppingClock:
-    """A clock that moves only when someone sleeps on it; shared by simulator and tool."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        """Move the clock forward instead of waiting."""
-        with self._lock:
-            self.now += max(0.0, seconds)
 
 
 def scenario(seed: int) -> tuple[float, int]:
@@ -86,34 +67,13 @@ def seed_id(seed: int) -> str:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> SteppingClock:
     """Make the in-process CLI run on a stepping clock (and read serially, for determinism)."""
-    stepping = SteppingClock()
-    real_client = reconciler.client.ApiClient
-    real_apply = reconciler.executor.apply_plan
-    real_read = reconciler.reader.read_live
-
-    def client(base_url: str, key: str, secret: str, **options: Any) -> Any:
-        # backoff 0: urllib3 sleeps between GET retries on the real clock
-        fast = {"sleep": stepping.sleep, "clock": stepping, "backoff_factor": 0.0}
-        return real_client(base_url, key, secret, **{**options, **fast})
-
-    def apply_plan(plan: Any, api: Any, **options: Any) -> Any:
-        fast = {"clock": stepping, "sleep": stepping.sleep, "wall_clock": stepping}
-        return real_apply(plan, api, **{**options, **fast})
-
-    def read_live(api: Any, desired: Any, **options: Any) -> Any:
-        return real_read(api, desired, **{**options, "concurrency": 1})
-
-    monkeypatch.setattr(reconciler.client, "ApiClient", client)
-    monkeypatch.setattr(reconciler.executor, "apply_plan", apply_plan)
-    monkeypatch.setattr(reconciler.reader, "read_live", read_live)
-    return stepping
+    return run_on_stepping_clock(monkeypatch, serial_reads=True)
 
 
 @pytest.fixture
 def spec_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Return a copy of examples/ and set the environment the examples need."""
-    target = tmp_path / "examples"
-    shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns("ci", "__pycache__"))
+    target = copy_examples(tmp_path, ignore=("ci", "__pycache__"))
     monkeypatch.setenv("SESSIONS_DB_PASSWORD", "robust-sessions-password-1")
     monkeypatch.setenv("REPORTS_DB_PASSWORD", "robust-reports-password-2")
     monkeypatch.delenv("REDIS_API_URL", raising=False)
@@ -144,12 +104,6 @@ def live_databases(running: RunningSimulator, sim_api: Callable[..., Any]) -> di
             assert block["numberOfDatabases"] < 100
             found[sid] = [(db["name"], db["databaseId"]) for db in block["databases"]]
     return found
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def check_gave_up_clearly(code: int, out: str, err: str, blamed: set[str]) -> None:

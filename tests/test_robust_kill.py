@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,20 +36,19 @@ from typing import Any
 
 import pytest
 import requests
+from robust_support import (
+    ABSENT_IN_SPEC,
+    EXPECTED_NAMES,
+    PROD,
+    PROJECT,
+    STAGING,
+    copy_examples,
+    run_on_stepping_clock,
+)
 
-import reconciler.client
-import reconciler.executor
 from reconciler import cli
 from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
 
-PROJECT = Path(__file__).resolve().parents[1]
-EXAMPLES = PROJECT / "examples"
-PROD, STAGING = 2001234, 2005678
-ABSENT_IN_SPEC = {"legacy-cache"}
-EXPECTED_NAMES = {
-    PROD: {"sessions", "cache", "queue", "reports", "analytics"},
-    STAGING: {"staging-sessions", "staging-cache", "feature-flags", "scratch"},
-}
 KILL_SEED = 20261127
 TIMED_KILLS = 4
 # Kill as the simulator accepts the first request matching (method, path suffix).
@@ -149,7 +147,7 @@ def live_databases(running: RunningSimulator) -> dict[int, list[tuple[str, int]]
 
 def run_scenario(folder: Path, how: str, when: Any) -> Outcome:
     """Run one scenario in ``folder``: kill an apply, apply again, plan."""
-    shutil.copytree(EXAMPLES, folder / "examples", ignore=shutil.ignore_patterns("ci", "__*"))
+    copy_examples(folder)
     victim = Victim()
     config = SimulatorConfig(
         port=0,
@@ -236,21 +234,6 @@ def test_apply_killed_then_run_again_converges(name: str, outcomes: dict[str, Ou
 # the write is certainly still being processed when the new run plans and applies.
 
 
-class SteppingClock:
-    """A clock that moves only when slept on; shared by the simulator and the tool."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += max(0.0, seconds)
-
-
 @pytest.fixture
 def stepped(
     make_simulator: Callable[..., RunningSimulator],
@@ -258,24 +241,11 @@ def stepped(
     tmp_path: Path,
 ) -> tuple[RunningSimulator, Path]:
     """A simulator and the in-process CLI on one stepping clock; the example spec copied."""
-    clock = SteppingClock()
-    real_client, real_apply = reconciler.client.ApiClient, reconciler.executor.apply_plan
-
-    def client(base_url: str, key: str, secret: str, **options: Any) -> Any:
-        fast = {"sleep": clock.sleep, "clock": clock, "backoff_factor": 0.0}
-        return real_client(base_url, key, secret, **{**options, **fast})
-
-    def apply_plan(plan: Any, api: Any, **options: Any) -> Any:
-        fast = {"clock": clock, "sleep": clock.sleep, "wall_clock": clock}
-        return real_apply(plan, api, **{**options, **fast})
-
-    monkeypatch.setattr(reconciler.client, "ApiClient", client)
-    monkeypatch.setattr(reconciler.executor, "apply_plan", apply_plan)
+    clock = run_on_stepping_clock(monkeypatch)
     running = make_simulator(task_seconds=20.0, provision_seconds=10.0, clock=clock)
     for name, value in environment(running).items():
         monkeypatch.setenv(name, value)
-    shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=shutil.ignore_patterns("ci", "__*"))
-    return running, tmp_path / "examples"
+    return running, copy_examples(tmp_path)
 
 
 def test_a_create_still_in_flight_from_a_killed_run_is_adopted(

@@ -18,24 +18,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from robust_support import PROJECT, SteppingClock, copy_examples, run_cli, run_on_stepping_clock
 
-import reconciler.client
-import reconciler.executor
-from reconciler import cli
 from reconciler.simulator import RunningSimulator
 from reconciler.simulator.gateway import Answer
 
-PROJECT = Path(__file__).resolve().parents[1]
-EXAMPLES = PROJECT / "examples"
 # Each starts with a random core, so that even a secret cut short after 10 characters shows.
 SESSIONS_PASSWORD = "Q7x2Vb9Lk4-canary-sessions-password"
 REPORTS_PASSWORD = "M3n8Rt5Zp1-canary-reports-password"
@@ -64,37 +58,9 @@ def files_below(folder: Path) -> dict[str, str]:
     }
 
 
-class SteppingClock:
-    """A clock that moves only when slept on; shared by the simulator and the tool."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += max(0.0, seconds)
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> SteppingClock:
-    stepping = SteppingClock()
-    real_client, real_apply = reconciler.client.ApiClient, reconciler.executor.apply_plan
-
-    def client(base_url: str, key: str, secret: str, **options: Any) -> Any:
-        fast = {"sleep": stepping.sleep, "clock": stepping, "backoff_factor": 0.0}
-        return real_client(base_url, key, secret, **{**options, **fast})
-
-    def apply_plan(plan: Any, api: Any, **options: Any) -> Any:
-        fast = {"clock": stepping, "sleep": stepping.sleep, "wall_clock": stepping}
-        return real_apply(plan, api, **{**options, **fast})
-
-    monkeypatch.setattr(reconciler.client, "ApiClient", client)
-    monkeypatch.setattr(reconciler.executor, "apply_plan", apply_plan)
-    return stepping
+    return run_on_stepping_clock(monkeypatch)
 
 
 @pytest.fixture
@@ -107,7 +73,7 @@ def sim(make_simulator: Callable[..., RunningSimulator], clock: SteppingClock) -
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim: RunningSimulator) -> Path:
     """A folder with the example spec; the environment holds every canary."""
-    shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=shutil.ignore_patterns("ci", "__*"))
+    copy_examples(tmp_path)
     (tmp_path / "out").mkdir()
     for name in ("REDIS_API_URL", "REDISCLOUD_ACCESS_KEY", "REDISCLOUD_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
@@ -132,15 +98,6 @@ def log_text(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(formatter.format(record) for record in caplog.records)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def check_no_leak(work: Path, caplog: pytest.LogCaptureFixture, outputs: dict[str, str]) -> None:
     found = leaks({**outputs, **files_below(work / "out"), "logs": log_text(caplog)})
     assert found == []
@@ -152,7 +109,7 @@ def check_no_leak(work: Path, caplog: pytest.LogCaptureFixture, outputs: dict[st
 def test_validate(
     work: Path, all_logs: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "-vv", "validate", "examples")
+    code, out, err = run_cli(capsys, "-vv", "validate", "examples")
     assert code == 0, err
     check_no_leak(work, all_logs, {"stdout": out, "stderr": err})
 
@@ -165,7 +122,7 @@ def test_plan_in_every_format_and_saved(
     all_logs: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys,
         "-vv",
         "plan",
@@ -197,7 +154,7 @@ def test_apply_from_a_saved_plan_with_a_report_then_export(
         "plan-after": ["plan", "examples", "--detailed-exitcode"],
     }
     for step, argv in steps.items():
-        code, out, err = run(capsys, "-vv", *argv, "--api-url", sim.url)
+        code, out, err = run_cli(capsys, "-vv", *argv, "--api-url", sim.url)
         assert code == 0, f"{step}: {err}"
         outputs[f"{step} stdout"], outputs[f"{step} stderr"] = out, err
     report = json.loads((work / "out" / "report.json").read_text())
@@ -274,7 +231,7 @@ def test_an_api_error_echoing_secrets_leaks_nothing(
         "plan": ["plan", "examples", "--out", "out/plan.json"],
         "export": ["export", "--out", "out/export.yaml"],
     }[command]
-    code, out, err = run(capsys, "-vv", *argv, "--api-url", sim.url)
+    code, out, err = run_cli(capsys, "-vv", *argv, "--api-url", sim.url)
     assert code == 1
     assert f"HTTP {status}" in err.splitlines()[-1]
     assert "(sensitiv" in err  # the echo did reach the message, masked (maybe cut short)
