@@ -8,7 +8,7 @@ hours of waiting take a couple of real seconds and every run sees the same timel
 
 Three waiters run the same plan against a fresh simulator:
 
-* **reconciler** — :func:`reconciler.executor.apply_plan`, unchanged;
+* **reconciler** — :func:`reconciler.apply.executor.apply_plan`, unchanged;
 * **Go SDK** — a minimal loop: send, poll the task at once and then after 1, 2, 4, 8, 16,
   30, 30 … s (retry-go, jitter left out), then the database status (gone, for a delete)
   and the subscription the same way;
@@ -38,12 +38,12 @@ from typing import Any
 
 from workload import APPLY_ENV, VirtualClock, apply_seed_document, apply_spec_text
 
-from reconciler.client import ApiClient
+from reconciler.apply.executor import apply_plan
+from reconciler.cloud.client import ApiClient
+from reconciler.cloud.reader import read_live
 from reconciler.errors import NotFoundError
-from reconciler.executor import apply_plan
 from reconciler.plan import NEW_DATABASE_ID, ActionKind, Plan
-from reconciler.planner import build_plan
-from reconciler.reader import read_live
+from reconciler.planning.planner import build_plan
 from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
 from reconciler.spec import load_spec
 

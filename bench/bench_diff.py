@@ -2,7 +2,7 @@
 
 Builds one live subscription of 5,000 databases shaped like the API's GET output and a
 spec describing them, with a share of them (10 % by default) drifted in a managed field,
-then prints the CPU time (``time.process_time``) of :func:`reconciler.planner.build_plan`.
+then prints the CPU time (``time.process_time``) of :func:`reconciler.planning.planner.build_plan`.
 
     python bench/bench_diff.py [--databases N] [--changed FRACTION] [--repeat R]
 """
@@ -25,7 +25,7 @@ from reconciler.model import (
     SubscriptionSpec,
 )
 from reconciler.plan import Plan
-from reconciler.planner import build_plan
+from reconciler.planning.planner import build_plan
 from reconciler.secrets import Secret
 
 SUBSCRIPTION_ID = 2001234

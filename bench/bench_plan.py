@@ -1,10 +1,11 @@
 """Plan: API requests and wall time of reading + planning, next to two baselines.
 
 Every figure comes from one simulator running in a child process (see :mod:`simproc`)
-with the same latency, and every client is a :class:`reconciler.client.ApiClient`, so only
+with the same latency, and every client is a :class:`reconciler.cloud.client.ApiClient`, so only
 the request pattern differs:
 
-* **reconciler** — :func:`reconciler.reader.read_live` + :func:`reconciler.planner.build_plan`
+* **reconciler** — :func:`reconciler.cloud.reader.read_live` +
+  :func:`reconciler.planning.planner.build_plan`
   (what ``reconciler plan`` runs after loading the spec): per subscription one GET of the
   subscription and the database list page by page, four subscriptions at a time.
 * **naive script** — for each subscription, list the databases, then GET each database,
@@ -36,10 +37,10 @@ from typing import Any
 from simproc import SimulatorProcess, simulator_process
 from workload import database_id, subscription_id, write_spec
 
-from reconciler.client import ApiClient
+from reconciler.cloud.client import ApiClient
+from reconciler.cloud.reader import read_live
 from reconciler.model import DesiredState
-from reconciler.planner import build_plan
-from reconciler.reader import read_live
+from reconciler.planning.planner import build_plan
 from reconciler.spec import load_spec
 
 TERRAFORM_PARALLELISM = 10

@@ -27,7 +27,7 @@ import bench_startup
 import bench_validate
 from table import Row, machine, markdown, ratio, readme_section, write_readme
 
-from reconciler import waiting
+from reconciler.apply import waiting
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN_WALL_TARGET = 1.5  # seconds, 10 subscriptions x 100 databases

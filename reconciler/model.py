@@ -1,7 +1,7 @@
 """The data that flows through the pipeline: desired state, live state.
 
 Desired state comes from the spec loader (:mod:`reconciler.spec`), live state from the
-reader (:mod:`reconciler.reader`). Both are frozen, plain data; the planner turns the pair
+reader (:mod:`reconciler.cloud.reader`). Both are frozen, plain data; the planner turns the pair
 into a :class:`reconciler.plan.Plan`.
 
 Field values are JSON-like (dict, list, str, int, float, bool, None). In desired state,

@@ -1,7 +1,7 @@
 """The plan: inert, frozen data describing what apply will do.
 
-A :class:`Plan` is built by :mod:`reconciler.planner`, rendered by :mod:`reconciler.render`
-and executed by :mod:`reconciler.executor`; none of those are methods here.
+A :class:`Plan` is built by :mod:`reconciler.planning.planner`, rendered by :mod:`reconciler.render`
+and executed by :mod:`reconciler.apply.executor`; none of those are methods here.
 
 Request bodies may hold :class:`reconciler.secrets.Secret` values; renderers mask them and
 the executor reveals them only when sending. A request path for an action on a database

@@ -135,7 +135,7 @@ def test_plan_json_validates_against_schema(
     code, out, _ = run(capsys, "plan", "examples/", "--api-url", "sim:", "--format", "json")
     assert code == 0
     document = json.loads(out)
-    schema = json.loads((ROOT / "schemas/plan.schema.json").read_text())
+    schema = json.loads((ROOT / "reconciler/schemas/plan.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(document)
     assert document["formatVersion"] == 1
     assert [a["action"] for a in document["actions"]].count("create") == 2

@@ -1,6 +1,6 @@
 """The JSON plan (``--format json``), format version 1, for policy checks and tooling.
 
-The shape is documented by ``schemas/plan.schema.json``; action names are the stable
+The shape is documented by ``reconciler/schemas/plan.schema.json``; action names are the stable
 :class:`~reconciler.plan.ActionKind` values. Nothing secret survives the conversion: every
 :class:`~reconciler.secrets.Secret` becomes ``(sensitive)``, both sides of a sensitive change
 become ``(sensitive)`` (a missing side stays null), and credentials in URIs are masked in

@@ -32,7 +32,7 @@ from reconciler.simulator.replies import ApiProblem
 from reconciler.simulator.state import Account
 from reconciler.simulator.validation import validate_seed_database
 
-PACKAGED_SEED = ("reconciler.examples", "simulator-seed.yaml")
+PACKAGED_SEED = ("reconciler.simulator", "default-seed.yaml")
 _SUBSCRIPTION_KEYS = {
     "id",
     "name",

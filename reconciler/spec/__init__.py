@@ -4,14 +4,12 @@ The only module tree that touches PyYAML and jsonschema. Public surface:
 
 - :func:`load_spec` — read files/folders, validate, merge; raises
   :class:`~reconciler.errors.SpecError` with every problem of every file.
-- :func:`load_schema` — the JSON Schema (``schemas/reconciler.schema.json``) as a dict.
-- :data:`SCHEMA_PACKAGE` / :data:`SCHEMA_FILE` — where the schema is read from with
-  :mod:`importlib.resources`.
+- :func:`load_schema` — the JSON Schema (``reconciler/schemas/reconciler.schema.json``).
 """
 
 from __future__ import annotations
 
 from reconciler.spec.loader import load_spec
-from reconciler.spec.schema import SCHEMA_FILE, SCHEMA_PACKAGE, load_schema
+from reconciler.spec.schema import load_schema
 
-__all__ = ["SCHEMA_FILE", "SCHEMA_PACKAGE", "load_schema", "load_spec"]
+__all__ = ["load_schema", "load_spec"]

@@ -1,4 +1,4 @@
-"""Validate a spec document against ``schemas/reconciler.schema.json``.
+"""Validate a spec document against ``reconciler/schemas/reconciler.schema.json``.
 
 The JSON Schema is the one source of validation; this module only turns jsonschema's
 errors into located :class:`~reconciler.errors.SpecProblem`\\ s with messages written for
@@ -26,7 +26,6 @@ from reconciler.secrets import MASK, mask_uri
 from reconciler.spec.located import Path, Position, render_path
 from reconciler.spec.yamlload import Document
 
-SCHEMA_PACKAGE = "reconciler.schemas"
 SCHEMA_FILE = "reconciler.schema.json"
 
 _EXPECTED = {
@@ -58,8 +57,8 @@ StrictValidator = validators.extend(  # type: ignore[no-untyped-call]  # untyped
 
 @functools.lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
-    """Return the spec's JSON Schema, read once from package ``reconciler.schemas``."""
-    resource = importlib.resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FILE)
+    """Return the spec's JSON Schema, read once from the package data ``reconciler/schemas``."""
+    resource = importlib.resources.files("reconciler").joinpath("schemas").joinpath(SCHEMA_FILE)
     schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
     return schema
 

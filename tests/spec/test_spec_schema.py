@@ -1,0 +1,244 @@
+"""Tests for reconciler.spec.schema and reconciler/schemas/reconciler.schema.json itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from reconciler.spec import load_schema
+from reconciler.spec.schema import StrictValidator, _inlined_schema, _validator, validate
+from reconciler.spec.yamlload import read_document
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+OPENAPI = Path(__file__).resolve().parents[3] / "shared/reference/redis-cloud-openapi.json"
+OWN = {"name", "state", "lifecycle", "import"}
+
+# The request fields the spec manages (DESIGN §2; Pro single-region databases).
+REQUEST_FIELDS = {
+    "protocol", "port", "datasetSizeInGb", "memoryLimitInGb", "redisVersion", "respVersion",
+    "supportOSSClusterApi", "useExternalEndpointForOSSClusterApi", "dataPersistence",
+    "dataEvictionPolicy", "replication", "throughputMeasurement", "replica", "replicaOf",
+    "remoteBackup", "sourceIp", "clientTlsCertificates", "enableTls", "enableDefaultUser",
+    "password", "saslUsername", "saslPassword", "alerts", "modules", "shardingType",
+    "regexRules", "queryPerformanceFactor", "autoMinorVersionUpgrade",
+}  # fmt: skip
+
+
+def defs() -> dict[str, Any]:
+    result: dict[str, Any] = load_schema()["$defs"]
+    return result
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    return defs()[ref.rsplit("/", 1)[1]] if isinstance(ref, str) else node
+
+
+def walk(node: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield every mapping of the schema with a readable location."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from walk(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{where}/{index}")
+
+
+def openapi_schemas() -> dict[str, Any]:
+    if not OPENAPI.exists():
+        pytest.skip("the OpenAPI reference file is not available")
+    result: dict[str, Any] = json.loads(OPENAPI.read_text())["components"]["schemas"]
+    return result
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = load_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def object_schemas() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield the schemas that define objects (not ``if`` conditions, not property maps)."""
+    for where, node in walk(load_schema()):
+        parts = where.split("/")
+        if "properties" in node and parts[-1] != "properties" and "if" not in parts:
+            yield where, node
+
+
+def test_every_property_has_a_description() -> None:
+    missing = [
+        f"{where}/{name}"
+        for where, node in object_schemas()
+        for name, prop in node["properties"].items()
+        if not resolve(prop).get("description")
+    ]
+    assert missing == []
+
+
+def test_every_object_refuses_unknown_fields() -> None:
+    open_objects = [w for w, n in object_schemas() if n.get("additionalProperties") is not False]
+    assert open_objects == []
+
+
+def test_object_schemas_are_found() -> None:
+    assert len(list(object_schemas())) == 13
+
+
+def test_database_fields_are_exactly_the_request_fields_and_ours() -> None:
+    assert set(defs()["Database"]["properties"]) == REQUEST_FIELDS | OWN
+
+
+def test_defaults_accept_database_fields_except_name_state_import() -> None:
+    database = defs()["Database"]["properties"]
+    defaults = defs()["Defaults"]["properties"]
+    assert defaults == {k: v for k, v in database.items() if k not in {"name", "state", "import"}}
+
+
+def test_ignore_changes_names_the_request_fields() -> None:
+    items = defs()["Lifecycle"]["properties"]["ignoreChanges"]["items"]
+    assert set(items["enum"]) == REQUEST_FIELDS
+
+
+def test_references_are_local_and_not_recursive() -> None:
+    def refs(node: Any) -> set[str]:
+        return {n["$ref"].rsplit("/", 1)[1] for _, n in walk(node) if "$ref" in n}
+
+    for name, definition in defs().items():
+        seen: set[str] = set()
+        todo = refs(definition)
+        while todo:
+            current = todo.pop()
+            assert current != name, f"{name} refers to itself"
+            if current not in seen:
+                seen.add(current)
+                todo |= refs(defs()[current])
+    assert all(n["$ref"].startswith("#/$defs/") for _, n in walk(load_schema()) if "$ref" in n)
+
+
+def test_validator_is_compiled_once() -> None:
+    assert _validator() is _validator()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    sorted(p.name for p in SPECS.glob("*.yaml")),
+)
+def test_inlined_schema_judges_like_the_schema_file(spec: str) -> None:
+    text = (SPECS / spec).read_bytes().decode("utf-8", "replace")
+    try:
+        doc = read_document(text, spec, {})
+    except Exception:  # unreadable on purpose (bad-yaml-syntax, bombs …)
+        return
+    plain = StrictValidator(load_schema())
+    inlined = StrictValidator(_inlined_schema())
+
+    def errors(validator: Any) -> list[tuple[str, str]]:
+        found = validator.iter_errors(doc.data)
+        return sorted((e.json_path, e.message) for e in found)
+
+    assert errors(plain) == errors(inlined)
+
+
+@pytest.mark.parametrize(
+    ("field", "openapi_path"),
+    [
+        ("protocol", ("DatabaseCreateRequest", "protocol")),
+        ("respVersion", ("DatabaseCreateRequest", "respVersion")),
+        ("dataPersistence", ("DatabaseCreateRequest", "dataPersistence")),
+        ("dataEvictionPolicy", ("DatabaseCreateRequest", "dataEvictionPolicy")),
+        ("shardingType", ("DatabaseCreateRequest", "shardingType")),
+        ("Alert.name", ("DatabaseAlertSpec", "name")),
+        ("Throughput.by", ("DatabaseThroughputSpec", "by")),
+        ("Import.sourceType", ("DatabaseImportRequest", "sourceType")),
+    ],
+)
+def test_enums_match_the_openapi_description(field: str, openapi_path: tuple[str, str]) -> None:
+    schemas = openapi_schemas()
+    owner, _, name = field.rpartition(".")
+    ours = defs()[owner]["properties"][name] if owner else defs()[name]
+    theirs = schemas[openapi_path[0]]["properties"][openapi_path[1]]
+    assert ours["enum"] == theirs["enum"]
+
+
+def test_remote_backup_enums_match_the_openapi_description() -> None:
+    backup = openapi_schemas()["DatabaseBackupConfig"]["properties"]
+    ours = defs()["RemoteBackup"]["properties"]
+    intervals = [v.lower().replace("_", "-") for v in backup["backupInterval"]["enum"]]
+    assert ours["interval"]["enum"] == intervals
+    # Storage types accepted on input are the documented ones, a subset of the output enum.
+    assert set(ours["storageType"]["enum"]) <= set(backup["backupStorageType"]["enum"])
+    assert set(ours) == {k for k, v in backup.items() if not v.get("readOnly")}
+
+
+def test_request_fields_exist_in_the_openapi_requests() -> None:
+    schemas = openapi_schemas()
+    create = set(schemas["DatabaseCreateRequest"]["properties"])
+    update = set(schemas["DatabaseUpdateRequest"]["properties"])
+    # autoMinorVersionUpgrade is sent by the Go SDK and Terraform, not in the OpenAPI file.
+    assert REQUEST_FIELDS - (create | update) == {"autoMinorVersionUpgrade"}
+
+
+@pytest.mark.parametrize(
+    ("field", "openapi"),
+    [
+        ("Throughput", "DatabaseThroughputSpec"),
+        ("Alert", "DatabaseAlertSpec"),
+        ("Module", "DatabaseModuleSpec"),
+        ("Replica", "ReplicaOfSpec"),
+        ("SyncSource", "DatabaseSyncSourceSpec"),
+        ("ClientCertificate", "DatabaseCertificateSpec"),
+        ("Import", "DatabaseImportRequest"),
+    ],
+)
+def test_nested_objects_match_the_openapi_description(field: str, openapi: str) -> None:
+    theirs = openapi_schemas()[openapi]
+    writable = {k for k, v in theirs["properties"].items() if not v.get("readOnly")}
+    assert set(defs()[field]["properties"]) == writable
+    assert set(defs()[field].get("required", [])) == set(theirs.get("required", []))
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("a", True),
+        ("sessions", True),
+        ("Redis-database-example", True),
+        ("a1", True),
+        ("a" * 40, True),
+        ("a" * 41, False),
+        ("1a", False),
+        ("-a", False),
+        ("a-", False),
+        ("a_b", False),
+        ("a b", False),
+        ("", False),
+        ("é", False),
+    ],
+)
+def test_database_name_rule(name: str, valid: bool) -> None:
+    doc = read_document(
+        f"version: 1\nsubscriptions: [{{id: 1, databases: [{{name: {json.dumps(name)}}}]}}]\n",
+        "f.yaml",
+        {},
+    )
+    assert (validate(doc, "f.yaml") == []) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("12000.0", "expected an integer, got 12000.0"),
+        ("true", "expected an integer, got true"),
+        ("'12000'", "expected an integer, got '12000'"),
+    ],
+)
+def test_integers_must_be_written_as_integers(value: str, message: str) -> None:
+    text = f"version: 1\nsubscriptions: [{{id: 1, databases: [{{name: a, port: {value}}}]}}]\n"
+    doc = read_document(text, "f.yaml", {})
+    assert [p.message for p in validate(doc, "f.yaml")] == [message]
