@@ -58,6 +58,7 @@ from reconciler.apply.waiting import (
     status_probe,
     task_probe,
 )
+from reconciler.cloud import paths
 from reconciler.compare.normalise import same_version
 from reconciler.errors import (
     ApiError,
@@ -340,7 +341,7 @@ class _Step:
         """
         self.task_id = task_id
         self.run_.known_tasks.add(task_id)
-        probe = task_probe(lambda: self.client.get(f"/tasks/{task_id}"), task_id, self.run_.clock)
+        probe = task_probe(lambda: self.client.get(paths.task(task_id)), task_id, self.run_.clock)
         try:
             return self.poller.wait(
                 f"task {task_id}", TASK_COMPLETED, probe, noun="task", first_delay=FIRST_POLL_DELAY
@@ -383,7 +384,7 @@ class _Step:
     def _wait_subscription(self) -> Mapping[str, Any]:
         sid = self.action.subscription_id
         what = f"subscription {sid}"
-        probe = status_probe(lambda: get_object(self.client, f"/subscriptions/{sid}"), what)
+        probe = status_probe(lambda: get_object(self.client, paths.subscription(sid)), what)
         return self.poller.wait(what, "active", probe, noun="subscription")
 
     def _wait_database(self, missing_ok: Callable[[], bool] | None = None) -> Mapping[str, Any]:
@@ -434,7 +435,7 @@ class _Step:
         )
 
     def _db_path(self) -> str:
-        return f"/subscriptions/{self.action.subscription_id}/databases/{self.db_id}"
+        return paths.database(self.action.subscription_id, str(self.db_id))
 
     def _now(self) -> float:
         return self.run_.clock()

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
 from reconciler.apply.waiting import TASK_COMPLETED, Poller, parse_timestamp, resource_id
+from reconciler.cloud import paths
+from reconciler.cloud.pages import database_pages
 from reconciler.compare.differ import diff_fields
 from reconciler.compare.normalise import (
     CompareContext,
@@ -51,7 +53,6 @@ log = logging.getLogger(__name__)
 UNKNOWN_OUTCOME_GRACE = 15.0  # look for a lost write's trace this long before re-sending
 MAX_SENDS = 3  # sends of one request whose answers were all lost before giving up
 TASK_CLOCK_SKEW = 60.0  # tolerated difference between our clock and the API's
-PAGE_SIZE = 100
 NOTHING_TO_BACK_UP = "the database is being deleted already (an earlier run?); nothing to back up"
 _ADOPTED = "the name was taken by a database being created (an earlier run?); adopted"
 _FINISHED = frozenset({TASK_COMPLETED, "processing-error"})
@@ -160,7 +161,7 @@ class Recovery:
     def list_tasks(self) -> list[Mapping[str, Any]] | None:
         """Return the account's tasks (``GET /tasks``), or None when they cannot be listed."""
         try:
-            listing = self._client.get("/tasks")
+            listing = self._client.get(paths.TASKS)
         except (NotFoundError, BadResponseError) as exc:
             log.info("cannot list tasks: %s", exc)
             return None
@@ -266,20 +267,12 @@ class Recovery:
 
     def find_by_name(self) -> int | None:
         """Return the id of the database named like the action, listing page by page."""
-        path = f"/subscriptions/{self._action.subscription_id}/databases"
-        offset = 0
-        while True:
-            try:
-                page = self._client.get(path, {"offset": offset, "limit": PAGE_SIZE})
-            except NotFoundError:
-                return None  # past the end (or no databases at all)
-            databases = _page_databases(page)
-            for db in databases:
-                if db.get("name") == self._action.name and isinstance(db.get("databaseId"), int):
-                    return int(db["databaseId"])
-            if len(databases) < PAGE_SIZE:
-                return None
-            offset += PAGE_SIZE
+        sid = self._action.subscription_id
+        for page in database_pages(self._client.get, sid):
+            for db in page:
+                if db.name == self._action.name:
+                    return db.id
+        return None
 
     def wait_listed(self) -> int:
         """Return the id of the database named like the action, waiting for it to be listed."""
@@ -299,7 +292,7 @@ class Recovery:
             return True
 
     def _db_path(self, db_id: int | None) -> str:
-        return f"/subscriptions/{self._action.subscription_id}/databases/{db_id}"
+        return paths.database(self._action.subscription_id, str(db_id))
 
 
 def is_name_clash(exc: ApiError) -> TypeGuard[ConflictError]:
@@ -362,11 +355,3 @@ def get_object(client: ApiReader, path: str) -> Mapping[str, Any]:
     if not isinstance(answer, Mapping):
         raise BadResponseError("GET", path, 200, "", "answer is not a JSON object")
     return answer
-
-
-def _page_databases(page: Any) -> list[Mapping[str, Any]]:
-    """Return the databases of one list page (``subscription[0].databases``)."""
-    blocks = page.get("subscription") if isinstance(page, Mapping) else None
-    block = blocks[0] if isinstance(blocks, list) and blocks else None
-    databases = block.get("databases") if isinstance(block, Mapping) else None
-    return [d for d in databases if isinstance(d, Mapping)] if isinstance(databases, list) else []

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
+from reconciler.cloud import paths
 from reconciler.errors import (
     ApiUnavailableError,
     BadResponseError,
@@ -193,7 +194,7 @@ def task_state(task_id: str, task: Any) -> tuple[str, Mapping[str, Any] | None]:
     when the answer is not an object.
     """
     if not isinstance(task, Mapping):
-        raise BadResponseError("GET", f"/tasks/{task_id}", 200, "", "task is not a JSON object")
+        raise BadResponseError("GET", paths.task(task_id), 200, "", "task is not a JSON object")
     status = str(task.get("status") or "(no status)")
     response = task.get("response")
     error = response.get("error") if isinstance(response, Mapping) else None

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from reconciler.cloud import paths
 from reconciler.cloud.client import ApiClient
+from reconciler.cloud.pages import database_pages, live_database
 from reconciler.errors import BadResponseError, NotFoundError
 from reconciler.model import DesiredState, LiveDatabase, LiveState, LiveSubscription
 
@@ -111,7 +113,7 @@ def _read_subscription(
     stop: threading.Event,
 ) -> LiveSubscription | None:
     """Read one subscription and its databases; None when it does not exist."""
-    path = f"/subscriptions/{subscription_id}"
+    path = paths.subscription(subscription_id)
     try:
         raw = _get(client, stop, path)
     except NotFoundError:
@@ -139,96 +141,12 @@ def _get(client: ApiClient, stop: threading.Event, path: str, **params: Any) -> 
 def _read_databases(
     client: ApiClient, subscription_id: int, page_size: int, stop: threading.Event
 ) -> list[LiveDatabase]:
-    """Read the database list page by page, in order, until one of the end conditions."""
-    path = f"/subscriptions/{subscription_id}/databases"
-    found: dict[int, LiveDatabase] = {}
-    offset = 0
-    while True:
-        try:
-            page = _get(client, stop, path, offset=offset, limit=page_size)
-        except NotFoundError:
-            break  # the API answers 404 past the end of the list (facts §2.3)
-        shown = f"{path}?offset={offset}&limit={page_size}"
-        block = _subscription_block(page, subscription_id, shown)
-        entries = block.get("databases")
-        if entries is None:
-            _check_no_databases_left(block, len(found), shown)
-            entries = []
-        if not isinstance(entries, list):
-            raise BadResponseError("GET", shown, 200, "", "expected 'databases' to be a list")
-        before = len(found)
-        for index, entry in enumerate(entries):
-            database = _live_database(entry, shown, f"database entry {index}")
-            found.setdefault(database.id, database)
-        if _last_page(len(entries), len(found) - before, len(found), page_size, block):
-            break
-        offset += page_size
-    return list(found.values())
+    """Read the database list page by page, in order (see :mod:`reconciler.cloud.pages`)."""
 
+    def get(path: str, params: Mapping[str, Any]) -> Any:
+        return _get(client, stop, path, **params)
 
-def _check_no_databases_left(block: Mapping[str, Any], read: int, shown: str) -> None:
-    """A page without ``databases`` ends the list (as in the Go SDK) unless more exist.
-
-    Raises:
-        BadResponseError: ``numberOfDatabases`` says more databases exist than were read:
-            taking the page for the end would plan to create databases that exist.
-    """
-    total = block.get("numberOfDatabases")
-    if isinstance(total, int) and not isinstance(total, bool) and total > read:
-        raise BadResponseError(
-            "GET", shown, 200, "", f"no 'databases' in the page, but numberOfDatabases is {total}"
-        )
-
-
-def _last_page(
-    page_length: int, new: int, total_read: int, page_size: int, block: Mapping[str, Any]
-) -> bool:
-    """True when no further page can hold a database.
-
-    A short page, or as many databases read as ``numberOfDatabases`` says exist (so 100
-    databases cost one page). A page adding nothing new stops a server ignoring ``offset``.
-    """
-    total = block.get("numberOfDatabases")
-    if isinstance(total, int) and not isinstance(total, bool) and total_read >= total:
-        return True
-    return page_length < page_size or new == 0
-
-
-def _subscription_block(page: Any, subscription_id: int, shown: str) -> Mapping[str, Any]:
-    """The one element of the odd ``subscription: [ {...} ]`` nesting (facts §2.3)."""
-    blocks = page.get("subscription") if isinstance(page, Mapping) else None
-    if not isinstance(blocks, list) or len(blocks) != 1 or not isinstance(blocks[0], Mapping):
-        count = len(blocks) if isinstance(blocks, list) else "no"
-        raise BadResponseError(
-            "GET",
-            shown,
-            200,
-            "",
-            f"expected 'subscription' to hold exactly one entry, got {count} entries",
-        )
-    block: Mapping[str, Any] = blocks[0]
-    if block.get("subscriptionId") != subscription_id:
-        raise BadResponseError(
-            "GET",
-            shown,
-            200,
-            "",
-            f"expected subscriptionId {subscription_id}, got {block.get('subscriptionId')!r}",
-        )
-    return block
-
-
-def _live_database(entry: Any, shown: str, what: str) -> LiveDatabase:
-    """Check one database object and wrap it."""
-    if not isinstance(entry, Mapping):
-        raise BadResponseError("GET", shown, 200, "", f"{what} is not an object")
-    database_id = entry.get("databaseId")
-    name = entry.get("name")
-    if not isinstance(database_id, int) or isinstance(database_id, bool):
-        raise BadResponseError("GET", shown, 200, "", f"{what} has no databaseId")
-    if not isinstance(name, str) or not name:
-        raise BadResponseError("GET", shown, 200, "", f"{what} has no name")
-    return LiveDatabase(id=database_id, name=name, status=str(entry.get("status", "")), raw=entry)
+    return [db for page in database_pages(get, subscription_id, page_size) for db in page]
 
 
 def _fill_passwords(
@@ -247,8 +165,8 @@ def _fill_passwords(
     for listed in databases:
         database = listed
         if listed.name in password_names and _lacks_password(listed.raw):
-            path = f"/subscriptions/{subscription_id}/databases/{listed.id}"
-            database = _live_database(_get(client, stop, path), path, "the database")
+            path = paths.database(subscription_id, listed.id)
+            database = live_database(_get(client, stop, path), path, "the database")
             if database.id != listed.id:
                 raise BadResponseError(
                     "GET", path, 200, "", f"expected databaseId {listed.id}, got {database.id}"

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reconciler.cloud import paths
 from reconciler.cloud.client import ApiClient
 from reconciler.cloud.reader import read_live
 from reconciler.compare.differ import diff_fields
@@ -183,14 +184,14 @@ def _read(client: ApiClient, subscription_ids: list[int] | None) -> list[LiveSub
 
 def _listed_ids(client: ApiClient) -> list[int]:
     """Return the ids of the Pro single-region subscriptions ``GET /subscriptions`` lists."""
-    answer = client.get("/subscriptions")
+    answer = client.get(paths.SUBSCRIPTIONS)
     listed = answer.get("subscriptions") if isinstance(answer, Mapping) else None
     if not isinstance(listed, list) or not all(isinstance(s, Mapping) for s in listed):
-        raise BadResponseError("GET", "/subscriptions", 200, "", "expected a subscriptions list")
+        raise BadResponseError("GET", paths.SUBSCRIPTIONS, 200, "", "expected a subscriptions list")
     ids: list[int] = []
     for raw in listed:
         if not isinstance(raw.get("id"), int) or isinstance(raw.get("id"), bool):
-            raise BadResponseError("GET", "/subscriptions", 200, "", "a subscription has no id")
+            raise BadResponseError("GET", paths.SUBSCRIPTIONS, 200, "", "a subscription has no id")
         sub = LiveSubscription(raw["id"], str(raw.get("name", "")), "", raw, ())
         if sub.is_pro_single_region:
             ids.append(sub.id)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.cloud import paths
 from reconciler.compare.differ import diff_fields
 from reconciler.compare.normalise import (
     CompareContext,
@@ -211,11 +212,6 @@ def _show(value: Any) -> str:
     return str(value) if isinstance(value, Secret) else repr(value)
 
 
-def _db_path(sub_id: int, db_id: int | str) -> str:
-    """Return the API path of one database."""
-    return f"/subscriptions/{sub_id}/databases/{db_id}"
-
-
 # --------------------------------------------------------------------------- existing databases
 
 
@@ -276,7 +272,7 @@ def _upgrade(
         )
         return []
     body = {"targetRedisVersion": str(change.after)}
-    request = ApiRequest("POST", _db_path(sub_id, have.id) + "/upgrade", body)
+    request = ApiRequest("POST", paths.database_upgrade(sub_id, have.id), body)
     return [PlannedAction(ActionKind.UPGRADE, sub_id, have.id, have.name, (change,), request)]
 
 
@@ -327,7 +323,7 @@ def _update_action(
     """Return the PUT that sends the desired value of every changed top-level field."""
     fields = dict.fromkeys(c.path.split(".", 1)[0] for c in changes)
     body = {f: request_value(f, want.fields[f]) for f in fields}
-    request = ApiRequest("PUT", _db_path(sub_id, have.id), body)
+    request = ApiRequest("PUT", paths.database(sub_id, have.id), body)
     return PlannedAction(
         ActionKind.UPDATE, sub_id, have.id, have.name, tuple(changes), request, reason
     )
@@ -353,7 +349,7 @@ def _backup(
         )
         return []
     change = FieldChange("destination", None, location, sensitive=isinstance(location, Secret))
-    request = ApiRequest("POST", _db_path(sub_id, have.id) + "/backup", body)
+    request = ApiRequest("POST", paths.database_backup(sub_id, have.id), body)
     return [
         PlannedAction(ActionKind.BACKUP, sub_id, have.id, have.name, (change,), request, reason)
     ]
@@ -379,12 +375,12 @@ def _backup_location(raw: Mapping[str, Any]) -> Any:
 def _create_actions(sid: int, want: DatabaseSpec) -> list[PlannedAction]:
     """Return create → follow-up update → import for a database that does not exist."""
     body: dict[str, Any] = {"name": want.name, **_request_fields(want.fields, CREATE_FIELDS)}
-    create = ApiRequest("POST", f"/subscriptions/{sid}/databases", body)
+    create = ApiRequest("POST", paths.databases(sid), body)
     changes = _creation_changes(body, skip="name")
     actions = [PlannedAction(ActionKind.CREATE, sid, None, want.name, changes, create)]
     follow_up = _request_fields(want.fields, _FOLLOW_UP_FIELDS)
     if follow_up:
-        request = ApiRequest("PUT", _db_path(sid, NEW_DATABASE_ID), follow_up)
+        request = ApiRequest("PUT", paths.database(sid, NEW_DATABASE_ID), follow_up)
         changes = _creation_changes(follow_up)
         actions.append(
             PlannedAction(
@@ -414,7 +410,7 @@ def _import_action(sid: int, want: DatabaseSpec, spec: ImportSpec) -> PlannedAct
         "sourceType": spec.source_type,
         "importFromUri": request_value("importFromUri", list(spec.import_from_uri)),
     }
-    request = ApiRequest("POST", _db_path(sid, NEW_DATABASE_ID) + "/import", body)
+    request = ApiRequest("POST", paths.database_import(sid, NEW_DATABASE_ID), body)
     return PlannedAction(ActionKind.IMPORT, sid, None, want.name, _creation_changes(body), request)
 
 
@@ -440,7 +436,7 @@ def _plan_deletes(b: _Builder, sub: LiveSubscription, doomed: list[_Doomed], for
                 else ""
             )
             b.deletes.extend(_backup(b, sub.id, d.db, d.lifecycle, "before delete", hint))
-        request = ApiRequest("DELETE", _db_path(sub.id, d.db.id))
+        request = ApiRequest("DELETE", paths.database(sub.id, d.db.id))
         b.deletes.append(
             PlannedAction(ActionKind.DELETE, sub.id, d.db.id, d.db.name, (), request, d.reason)
         )

@@ -1,0 +1,136 @@
+"""The database list of a subscription, page by page, and the shapes of its answers.
+
+``GET /subscriptions/{id}/databases?offset=&limit=`` answers with an odd nesting,
+``{"subscription": [{"subscriptionId": 1, "numberOfDatabases": 3, "databases": [...]}]}``,
+and with a 404 once ``offset`` is past the end of the list. The reader (the live state) and
+recovery (looking a database up by name) both walk the list here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from reconciler.cloud import paths
+from reconciler.errors import BadResponseError, NotFoundError
+from reconciler.model import LiveDatabase
+
+PAGE_SIZE = 100
+
+#: ``get(path, params)``: the client's GET (or one that also checks a stop flag).
+Get = Callable[[str, Mapping[str, Any]], Any]
+
+
+def database_pages(
+    get: Get, subscription_id: int, page_size: int = PAGE_SIZE
+) -> Iterator[list[LiveDatabase]]:
+    """Yield the databases of each page, in order, each database once, until the end.
+
+    The end is a 404, a short page, a page adding nothing new (a server ignoring
+    ``offset``), or as many databases read as ``numberOfDatabases`` says exist (so 100
+    databases cost one page).
+
+    Raises:
+        BadResponseError: a page of an unexpected shape, or a page without ``databases``
+            while ``numberOfDatabases`` says more exist.
+    """
+    path = paths.databases(subscription_id)
+    seen: set[int] = set()
+    offset = 0
+    while True:
+        try:
+            page = get(path, {"offset": offset, "limit": page_size})
+        except NotFoundError:
+            return  # the API answers 404 past the end of the list
+        shown = f"{path}?offset={offset}&limit={page_size}"
+        block = subscription_block(page, subscription_id, shown)
+        entries = _entries(block, len(seen), shown)
+        fresh = []
+        for index, entry in enumerate(entries):
+            database = live_database(entry, shown, f"database entry {index}")
+            if database.id not in seen:
+                seen.add(database.id)
+                fresh.append(database)
+        yield fresh
+        if _last_page(len(entries), len(fresh), len(seen), page_size, block):
+            return
+        offset += page_size
+
+
+def _entries(block: Mapping[str, Any], read: int, shown: str) -> list[Any]:
+    """The page's ``databases``; a page without them ends the list unless more exist."""
+    entries = block.get("databases")
+    if entries is None:
+        total = _total(block)
+        if total is not None and total > read:
+            raise BadResponseError(
+                "GET",
+                shown,
+                200,
+                "",
+                f"no 'databases' in the page, but numberOfDatabases is {total}",
+            )
+        return []
+    if not isinstance(entries, list):
+        raise BadResponseError("GET", shown, 200, "", "expected 'databases' to be a list")
+    return entries
+
+
+def _total(block: Mapping[str, Any]) -> int | None:
+    total = block.get("numberOfDatabases")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _last_page(
+    page_length: int, new: int, total_read: int, page_size: int, block: Mapping[str, Any]
+) -> bool:
+    """True when no further page can hold a database."""
+    total = _total(block)
+    if total is not None and total_read >= total:
+        return True
+    return page_length < page_size or new == 0
+
+
+def subscription_block(page: Any, subscription_id: int, shown: str) -> Mapping[str, Any]:
+    """Return the one element of the ``subscription: [ {...} ]`` nesting of a list page.
+
+    Raises:
+        BadResponseError: not exactly one entry, or one for another subscription.
+    """
+    blocks = page.get("subscription") if isinstance(page, Mapping) else None
+    if not isinstance(blocks, list) or len(blocks) != 1 or not isinstance(blocks[0], Mapping):
+        count = len(blocks) if isinstance(blocks, list) else "no"
+        raise BadResponseError(
+            "GET",
+            shown,
+            200,
+            "",
+            f"expected 'subscription' to hold exactly one entry, got {count} entries",
+        )
+    block: Mapping[str, Any] = blocks[0]
+    if block.get("subscriptionId") != subscription_id:
+        raise BadResponseError(
+            "GET",
+            shown,
+            200,
+            "",
+            f"expected subscriptionId {subscription_id}, got {block.get('subscriptionId')!r}",
+        )
+    return block
+
+
+def live_database(entry: Any, shown: str, what: str) -> LiveDatabase:
+    """Check one database object of an answer and wrap it.
+
+    Raises:
+        BadResponseError: not an object, or without an integer ``databaseId`` or a name.
+    """
+    if not isinstance(entry, Mapping):
+        raise BadResponseError("GET", shown, 200, "", f"{what} is not an object")
+    database_id = entry.get("databaseId")
+    name = entry.get("name")
+    if not isinstance(database_id, int) or isinstance(database_id, bool):
+        raise BadResponseError("GET", shown, 200, "", f"{what} has no databaseId")
+    if not isinstance(name, str) or not name:
+        raise BadResponseError("GET", shown, 200, "", f"{what} has no name")
+    return LiveDatabase(id=database_id, name=name, status=str(entry.get("status", "")), raw=entry)

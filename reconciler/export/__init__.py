@@ -1,0 +1,4 @@
+"""``reconciler export``: the live databases of an account written as a spec.
+
+- :mod:`~reconciler.export.exporter` — :func:`export_account`.
+"""
