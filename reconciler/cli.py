@@ -34,7 +34,7 @@ from reconciler.errors import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.cloud.client import ApiClient
+    from reconciler.cloud import ApiClient
     from reconciler.model import DesiredState, LiveState
     from reconciler.plan import Plan
 
@@ -299,7 +299,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """``reconciler export``: write the live databases as a spec."""
-    from reconciler.export.exporter import export_account
+    from reconciler.export import export_account
 
     with open_api(args.api_url) as client:
         written = export_account(
@@ -376,8 +376,8 @@ class _PlaceholderEnviron(Mapping[str, str]):
 
 
 def _build_plan(client: ApiClient, desired: DesiredState, *, force: bool, salt: str) -> Plan:
-    from reconciler.cloud.reader import read_live
-    from reconciler.planning.planner import build_plan
+    from reconciler.cloud import read_live
+    from reconciler.planning import build_plan
 
     live: LiveState = read_live(client, desired)
     return build_plan(desired, live, force=force, salt=salt)
@@ -403,8 +403,7 @@ def _confirm() -> None:
 def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace) -> int:
     import signal
 
-    from reconciler.apply.executor import apply_plan
-    from reconciler.apply.progress import make_progress
+    from reconciler.apply import apply_plan, make_progress
 
     stop = {"requested": False}
 
@@ -450,7 +449,7 @@ def open_api(api_url: str | None) -> Iterator[ApiClient]:
 
     Raises UsageError for missing credentials or a refused URL.
     """
-    from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
+    from reconciler.cloud import DEFAULT_API_URL, ApiClient, check_api_url
 
     url = api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL
     if url.startswith("sim:"):

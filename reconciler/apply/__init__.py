@@ -6,3 +6,8 @@
 - :mod:`~reconciler.apply.progress` — progress lines.
 - :mod:`~reconciler.apply.report` — the run report.
 """
+
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.progress import make_progress
+
+__all__ = ["apply_plan", "make_progress"]

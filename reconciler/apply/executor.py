@@ -59,7 +59,7 @@ from reconciler.apply.waiting import (
     task_probe,
 )
 from reconciler.cloud import paths
-from reconciler.compare.normalise import same_version
+from reconciler.compare import same_version
 from reconciler.errors import (
     ApiError,
     ApplyFailedError,

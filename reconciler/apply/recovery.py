@@ -30,12 +30,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
 from reconciler.apply.waiting import TASK_COMPLETED, Poller, parse_timestamp, resource_id
-from reconciler.cloud import paths
-from reconciler.cloud.pages import database_pages
-from reconciler.compare.differ import diff_fields
-from reconciler.compare.normalise import (
+from reconciler.cloud import database_pages, paths
+from reconciler.compare import (
     CompareContext,
     comparable_fields,
+    diff_fields,
     live_to_request,
     same_version,
 )

@@ -7,3 +7,10 @@
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
 """
+
+from reconciler.cloud import paths
+from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
+from reconciler.cloud.pages import database_pages
+from reconciler.cloud.reader import read_live
+
+__all__ = ["DEFAULT_API_URL", "ApiClient", "check_api_url", "database_pages", "paths", "read_live"]

@@ -2,3 +2,7 @@
 
 - :mod:`~reconciler.export.exporter` — :func:`export_account`.
 """
+
+from reconciler.export.exporter import export_account
+
+__all__ = ["export_account"]

@@ -24,16 +24,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.cloud import paths
-from reconciler.cloud.client import ApiClient
-from reconciler.cloud.reader import read_live
-from reconciler.compare.differ import diff_fields
-from reconciler.compare.normalise import (
+from reconciler.cloud import ApiClient, paths, read_live
+from reconciler.compare import (
     PRIVATE_SOURCE_IPS,
     PUBLIC_SOURCE_IPS,
     CompareContext,
     canonical,
     comparable_fields,
+    diff_fields,
     live_to_request,
     version_tuple,
 )

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.compare.normalise import live_to_request
+from reconciler.compare import live_to_request
 from reconciler.model import DatabaseSpec, DesiredState, Lifecycle, LiveState, LiveSubscription
 from reconciler.plan import PlannedAction
 from reconciler.secrets import Secret, salted_digest

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.cloud import paths
-from reconciler.compare.differ import diff_fields
-from reconciler.compare.normalise import (
+from reconciler.compare import (
     CompareContext,
     comparable_fields,
+    diff_fields,
     live_to_request,
     request_value,
     version_tuple,
