@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -14,6 +15,7 @@ import pytest
 
 from reconciler import __version__, errors
 from reconciler.cli import Runtime, describe, main, parse_duration
+from reconciler.simulator import RunningSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {
@@ -267,10 +269,10 @@ def test_connection_errors_are_one_line(
 def test_wrong_credentials_are_reported(
     workdir: Path,
     capsys: pytest.CaptureFixture[str],
-    make_simulator: object,
+    make_simulator: Callable[..., RunningSimulator],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    running = make_simulator()  # type: ignore[operator]
+    running = make_simulator()
     monkeypatch.setenv("REDIS_API_KEY", "wrong")
     monkeypatch.setenv("REDIS_API_SECRET", "wrong-secret")
     code, _, err = run(capsys, "plan", "examples/", "--api-url", running.url)
