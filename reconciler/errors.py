@@ -1,42 +1,58 @@
-"""The one exception tree of reconciler.
+"""The one exception tree of reconciler, and the exit code each error means.
 
-Every error the tool raises on purpose derives from :class:`ReconcilerError`. Each keeps its
-structured facts (file, line, path; method, status, task id, error type) as attributes and
-builds its message from them. The CLI maps them to exit codes in one place
-(:func:`reconciler.cli.main`).
+Every error the tool raises on purpose derives from :class:`ReconcilerError`; the root itself
+is never raised bare. Each keeps its structured facts (file, line, path; method, status,
+task id, error type) as attributes and builds its message from them, and each class carries
+the exit code the command line returns for it (``exit_code``). The CLI turns them into
+messages and exit codes in one place (:func:`reconciler.cli.main`).
 
 ::
 
-    ReconcilerError
-    ├── UsageError              bad flags, missing credentials, refused URL
-    ├── SpecError               one or more located problems in spec files
-    ├── ApiError                an HTTP call failed (method, path, status, type, description)
-    │   ├── AuthenticationError     401 / 403
-    │   ├── NotFoundError           404
-    │   ├── ConflictError           409 (name exists, resource not active)
-    │   ├── RateLimitedError        429 that outlasted the retries
-    │   ├── ApiUnavailableError     connection errors and 5xx that outlasted the retries
-    │   ├── UnknownOutcomeError     a write whose answer was lost; its effect is unknown
-    │   └── BadResponseError        a 2xx answer that is not the JSON we expect
-    ├── PlanRefusedError        the plan breaks a safety rule (reasons listed)
-    ├── StalePlanError          the saved plan's fingerprint no longer matches
-    ├── TaskFailedError         a task ended in processing-error (task id, type, status, text)
-    ├── ResourceFailedError     a database or subscription entered status error (what, status)
-    ├── SilentNoOpError         a task completed but the re-read shows no change (detail)
-    ├── WaitTimeoutError        a wait ran out of time (what, last state seen)
-    ├── ApplyFailedError        apply stopped; carries the run report
-    └── ApplyInterruptedError   Ctrl-C during apply; carries the run report
+    exit  class                     raised when
+    ----  ------------------------  --------------------------------------------------------
+     1    ReconcilerError           (root; never raised bare)
+     1    ├── UsageError            bad flags, missing credentials, refused URL, no confirmation
+     1    ├── SpecError             one or more located problems in spec files
+     1    ├── DumpError             the data cannot be written as a spec (also a ValueError)
+     1    ├── ApiError              an HTTP call failed (method, path, status, type, description)
+     1    │   ├── AuthenticationError   401 / 403
+     1    │   ├── NotFoundError         404
+     1    │   ├── ConflictError         409 (name exists, resource not active)
+     1    │   ├── RateLimitedError      429 that outlasted the retries
+     1    │   ├── ApiUnavailableError   connection errors and 5xx that outlasted the retries
+     1    │   ├── UnknownOutcomeError   a write whose answer was lost; its effect is unknown
+     1    │   └── BadResponseError      a 2xx answer that is not the JSON we expect
+     1    ├── PlanRefusedError      the plan breaks a safety rule; nothing is applied
+     1    ├── MalformedPlanError    the plan cannot be executed as written
+     1    ├── StalePlanError        the saved plan's fingerprint no longer matches
+     1    ├── TaskFailedError       a task ended in processing-error (task id, type, status, text)
+     1    ├── ResourceFailedError   a database or subscription entered status error (what, status)
+     1    ├── SilentNoOpError       a task completed but the re-read shows no change (detail)
+     1    ├── WaitTimeoutError      a wait ran out of time (what, last state seen)
+     1    ├── ApplyFailedError      apply stopped; carries the run report
+   130    └── ApplyInterruptedError Ctrl-C during apply; carries the run report
+
+Exit codes outside the tree: 0 success, 2 changes present (``plan --detailed-exitcode``),
+130 also for a Ctrl-C outside apply, 1 for an unexpected exception (a bug).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
 
 
 class ReconcilerError(Exception):
-    """Root of every error reconciler raises on purpose."""
+    """Root of every error reconciler raises on purpose; never raised bare.
+
+    ``exit_code`` is what the command line returns when this error ends a command.
+    """
+
+    exit_code: ClassVar[int] = EXIT_ERROR
 
 
 class UsageError(ReconcilerError):
@@ -70,6 +86,10 @@ class SpecError(ReconcilerError):
     def __init__(self, problems: Sequence[SpecProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class DumpError(ReconcilerError, ValueError):
+    """The data cannot be written as a spec (a secret, or a value YAML cannot hold)."""
 
 
 class ApiError(ReconcilerError):
@@ -131,11 +151,27 @@ class BadResponseError(ApiError):
 
 
 class PlanRefusedError(ReconcilerError):
-    """The plan breaks one or more safety rules; nothing was applied."""
+    """The plan breaks one or more safety rules; nothing is applied.
 
-    def __init__(self, reasons: Sequence[str]) -> None:
-        self.reasons = tuple(reasons)
-        super().__init__("plan refused:\n" + "\n".join(f"  - {r}" for r in self.reasons))
+    ``reasons`` are the refusals as text (they were shown with the plan already, so the
+    message only points at them); ``command`` is the command that refused: ``plan`` says
+    nothing *will be* applied, ``apply`` that nothing *was*.
+    """
+
+    def __init__(
+        self, reasons: Sequence[object], *, command: Literal["plan", "apply"] = "plan"
+    ) -> None:
+        self.reasons = tuple(str(reason) for reason in reasons)
+        self.command = command
+        if command == "apply":
+            message = "plan refused; nothing was applied (see 'Refused' above)"
+        else:
+            message = "plan refused; nothing will be applied (see 'Refused' above)."
+        super().__init__(message)
+
+
+class MalformedPlanError(ReconcilerError):
+    """The plan cannot be executed as written (e.g. an action needs an id no create made)."""
 
 
 class StalePlanError(ReconcilerError):
@@ -202,6 +238,8 @@ class ApplyFailedError(ReconcilerError):
 
 class ApplyInterruptedError(ReconcilerError):
     """Apply was interrupted (Ctrl-C) after the current request."""
+
+    exit_code: ClassVar[int] = EXIT_INTERRUPTED
 
     def __init__(self, report: Any) -> None:
         self.report = report

@@ -2,7 +2,9 @@
 
 - ``make_simulator(**config_overrides)`` starts a simulator (``SimulatorConfig`` fields;
   defaults: port 0, task 0.1 s, provision 0.1 s, the packaged example account) and stops
-  every one it started at teardown.
+  every one it started at teardown. Pass ``clock=`` to run it on a test's clock.
+- ``make_module_simulator`` is the same for module-scoped fixtures: its simulators live
+  until the module's last test (stopping one earlier is fine; ``stop`` is idempotent).
 - ``simulator`` is ``make_simulator()``.
 - ``fake_clock`` is a settable clock to pass as ``clock=`` so tests of time never wait.
 - ``sim_api(running)`` returns a small authenticated HTTP client for a running simulator.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -72,19 +75,35 @@ class SimApi:
         self.session.close()
 
 
-@pytest.fixture
-def make_simulator() -> Iterator[Callable[..., RunningSimulator]]:
-    """Return a factory starting simulators with fast timings (overridable); stop them all."""
+@contextmanager
+def _simulator_factory() -> Iterator[Callable[..., RunningSimulator]]:
+    """Yield a factory starting simulators with fast timings (overridable); stop them all."""
     started: list[RunningSimulator] = []
 
     def factory(**config_overrides: Any) -> RunningSimulator:
         running = serve_in_background(SimulatorConfig(**{**FAST_TIMINGS, **config_overrides}))
-        started.append(running)
+        started.append(running)  # list.append is atomic: factories may run on threads
         return running
 
-    yield factory
-    for running in started:
-        running.stop()
+    try:
+        yield factory
+    finally:
+        for running in started:
+            running.stop()
+
+
+@pytest.fixture
+def make_simulator() -> Iterator[Callable[..., RunningSimulator]]:
+    """Return a factory starting simulators with fast timings (overridable); stop them all."""
+    with _simulator_factory() as factory:
+        yield factory
+
+
+@pytest.fixture(scope="module")
+def make_module_simulator() -> Iterator[Callable[..., RunningSimulator]]:
+    """Return ``make_simulator``'s factory for module-scoped fixtures; stop them all after."""
+    with _simulator_factory() as factory:
+        yield factory
 
 
 @pytest.fixture

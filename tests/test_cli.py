@@ -6,13 +6,16 @@ import json
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from reconciler import __version__
-from reconciler.cli import main, parse_duration
+from reconciler import __version__, errors
+from reconciler.cli import Runtime, describe, main, parse_duration
+from reconciler.simulator import RunningSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {
@@ -38,9 +41,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    code = main(list(argv))
+def run(
+    capsys: pytest.CaptureFixture[str], *argv: str, runtime: Runtime | None = None
+) -> tuple[int, str, str]:
+    """Run the CLI in-process (on ``runtime``); return (exit code, stdout, stderr)."""
+    code = main(list(argv), runtime)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -205,10 +210,18 @@ def test_refused_plan_exits_1(workdir: Path, capsys: pytest.CaptureFixture[str])
     sessions.write_text(
         text.replace("- name: sessions", "- name: sessions\n        state: absent", 1)
     )
-    code, out, err = run(capsys, "plan", "examples/", "--api-url", "sim:")
+    plan_file = workdir / "plan.json"
+    code, out, err = run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", str(plan_file))
     assert code == 1
     assert "preventDestroy" in out
-    assert "plan refused" in err
+    assert err == "error: plan refused; nothing will be applied (see 'Refused' above).\n"
+    assert not plan_file.exists()
+    code, out, err = run(capsys, "apply", "examples/", "--api-url", "sim:", "--yes")
+    assert code == 1
+    assert "preventDestroy" in out
+    assert err == "error: plan refused; nothing was applied (see 'Refused' above)\n"
+    code, _, _ = run(capsys, "plan", "examples/", "--api-url", "sim:", "--detailed-exitcode")
+    assert code == 1  # still refused: nothing was applied
 
 
 @pytest.mark.parametrize(
@@ -243,7 +256,10 @@ def test_connection_errors_are_one_line(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    code, _out, err = run(capsys, "plan", "examples/", "--api-url", url)
+    # no back-off: urllib3 would wait 1, 2, 4 s between the GET retries to port 1
+    code, _out, err = run(
+        capsys, "plan", "examples/", "--api-url", url, runtime=Runtime(backoff_factor=0.0)
+    )
     assert code == 1
     assert message in err
     assert len(err.strip().splitlines()) == 1
@@ -253,10 +269,10 @@ def test_connection_errors_are_one_line(
 def test_wrong_credentials_are_reported(
     workdir: Path,
     capsys: pytest.CaptureFixture[str],
-    make_simulator: object,
+    make_simulator: Callable[..., RunningSimulator],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    running = make_simulator()  # type: ignore[operator]
+    running = make_simulator()
     monkeypatch.setenv("REDIS_API_KEY", "wrong")
     monkeypatch.setenv("REDIS_API_SECRET", "wrong-secret")
     code, _, err = run(capsys, "plan", "examples/", "--api-url", running.url)
@@ -275,3 +291,113 @@ def test_validate_allow_missing_env(
     code, out, err = run(capsys, "validate", "--allow-missing-env", "examples/")
     assert (code, err) == (0, "")
     assert out == "3 file(s) valid: 2 subscription(s), 8 database(s).\n"
+
+
+def test_apply_runs_on_the_runtime_it_is_given(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)  # the sim: simulator keeps real time
+
+    report = workdir / "report.json"
+    runtime = Runtime(sleep=sleep, wall_clock=lambda: 1_800_000_000.0, read_concurrency=1)
+    argv = ("apply", "examples/", "--api-url", "sim:", "--yes", "--report", str(report))
+    code, _, err = run(capsys, *argv, runtime=runtime)
+    assert code == 0, err
+    assert slept  # the executor waited for tasks with the runtime's sleep
+    data = json.loads(report.read_text())
+    assert (data["startedAt"], data["finishedAt"]) == ("2027-01-15T08:00:00Z",) * 2
+
+
+# ---------------------------------------------------------------------- errors as the contract
+
+
+def error_classes(root: type[errors.ReconcilerError]) -> list[type[errors.ReconcilerError]]:
+    """Return ``root`` and every class below it."""
+    below = [c for sub in root.__subclasses__() for c in error_classes(sub)]
+    return [root, *below]
+
+
+@pytest.mark.parametrize("cls", error_classes(errors.ReconcilerError), ids=lambda c: c.__name__)
+def test_every_error_carries_its_exit_code(cls: type[errors.ReconcilerError]) -> None:
+    expected = 130 if cls is errors.ApplyInterruptedError else 1
+    assert cls.exit_code == expected
+    assert cls.__name__ in (errors.__doc__ or "")  # drawn in the tree
+
+
+class FakeReport:
+    def summary_text(self) -> str:
+        return "Done (1): update sessions (db 1)\nFailed: create reports: boom"
+
+
+def spec_problem(line: int) -> errors.SpecProblem:
+    return errors.SpecProblem("a.yaml", line, 3, "subscriptions[0].id", "bad id")
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (
+            errors.SpecError([spec_problem(1)]),
+            "a.yaml:1:3: subscriptions[0].id: bad id\n1 problem found.",
+        ),
+        (
+            errors.SpecError([spec_problem(1), spec_problem(4)]),
+            "a.yaml:1:3: subscriptions[0].id: bad id\na.yaml:4:3: subscriptions[0].id: bad id\n"
+            "2 problems found.",
+        ),
+        (
+            errors.AuthenticationError("GET", "/subscriptions", 401, "", "Unauthorized"),
+            "error: GET /subscriptions: HTTP 401: Unauthorized "
+            "(check REDIS_API_KEY and REDIS_API_SECRET)",
+        ),
+        (
+            errors.NotFoundError("GET", "/subscriptions/1", 404),
+            "error: GET /subscriptions/1: HTTP 404",
+        ),
+        (
+            errors.ApplyFailedError("create reports: boom", FakeReport()),
+            "Done (1): update sessions (db 1)\nFailed: create reports: boom\n"
+            "error: create reports: boom",
+        ),
+        (
+            errors.ApplyInterruptedError(FakeReport()),
+            "Done (1): update sessions (db 1)\nFailed: create reports: boom\n"
+            "Interrupted: stopped after the current request.",
+        ),
+        (
+            errors.PlanRefusedError(["sessions: preventDestroy"]),
+            "error: plan refused; nothing will be applied (see 'Refused' above).",
+        ),
+        (
+            errors.PlanRefusedError(["sessions: preventDestroy"], command="apply"),
+            "error: plan refused; nothing was applied (see 'Refused' above)",
+        ),
+        (
+            errors.MalformedPlanError("no database id for 'reports'"),
+            "error: no database id for 'reports'",
+        ),
+        (errors.DumpError("a secret cannot be written"), "error: a secret cannot be written"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "",
+)
+def test_describe_shows_each_error_as_stderr_does(
+    error: errors.ReconcilerError, shown: str
+) -> None:
+    assert describe(error) == shown
+
+
+def test_refusal_reasons_are_kept_as_text() -> None:
+    class Refusal:
+        def __str__(self) -> str:
+            return "sessions: preventDestroy is set"
+
+    refused = errors.PlanRefusedError([Refusal()])
+    assert refused.reasons == ("sessions: preventDestroy is set",)
+
+
+def test_dump_error_is_still_a_value_error() -> None:
+    assert issubclass(errors.DumpError, ValueError)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.cloud.client import ApiClient
+from reconciler.cloud import ApiClient
 from reconciler.simulator import start_for_url
 from reconciler.spec.yamlload import read_document
 

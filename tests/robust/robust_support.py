@@ -1,10 +1,11 @@
 """Helpers shared by the robustness suites (tests/test_robust_*.py).
 
-- ``SteppingClock`` and ``run_on_stepping_clock(monkeypatch)``: the in-process CLI (API
-  client and executor) waits on a clock that moves only when slept on; pass the same clock
-  to the simulator (``clock=``) so waits of minutes cost nothing.
+- ``SteppingClock`` and ``stepping_runtime(clock)``: a clock that moves only when slept on,
+  and the CLI ``Runtime`` on it (API client, reader and executor all wait on it); pass the
+  same clock to the simulator (``clock=``) so waits of minutes cost nothing.
 - ``copy_examples(folder)``: a copy of examples/ in ``folder``.
-- ``run_cli(capsys, *argv)``: ``reconciler ARGV`` in-process; ``(code, stdout, stderr)``.
+- ``run_cli(capsys, *argv, runtime=None)``: ``reconciler ARGV`` in-process;
+  ``(code, stdout, stderr)``.
 - The example account: ``PROD``, ``STAGING``, ``EXPECTED_NAMES``, ``ABSENT_IN_SPEC``.
 
 Imported as a plain module (``from robust_support import …``): pytest's default "prepend"
@@ -17,14 +18,11 @@ import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import reconciler.apply.executor
-import reconciler.cloud.client
-import reconciler.cloud.reader
 from reconciler import cli
+from reconciler.cli import Runtime
 
 PROJECT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT / "examples"
@@ -52,36 +50,20 @@ class SteppingClock:
             self.now += max(0.0, seconds)
 
 
-def run_on_stepping_clock(
-    monkeypatch: pytest.MonkeyPatch, *, serial_reads: bool = False
-) -> SteppingClock:
-    """Make the in-process CLI run on a new stepping clock; return the clock.
+def stepping_runtime(clock: SteppingClock, *, serial_reads: bool = False) -> Runtime:
+    """Return the CLI runtime on ``clock``: every wait steps it instead of sleeping.
 
-    ``serial_reads`` also reads the live state one subscription at a time, so that seeded
-    faults meet the requests in the same order on every run.
+    GET retries get no back-off (urllib3 sleeps between them on the real clock).
+    ``serial_reads`` reads the live state one subscription at a time, so that seeded faults
+    meet the requests in the same order on every run.
     """
-    stepping = SteppingClock()
-    real_client = reconciler.cloud.client.ApiClient
-    real_apply = reconciler.apply.executor.apply_plan
-    real_read = reconciler.cloud.reader.read_live
-
-    def client(base_url: str, key: str, secret: str, **options: Any) -> Any:
-        # backoff 0: urllib3 sleeps between GET retries on the real clock
-        fast = {"sleep": stepping.sleep, "clock": stepping, "backoff_factor": 0.0}
-        return real_client(base_url, key, secret, **{**options, **fast})
-
-    def apply_plan(plan: Any, api: Any, **options: Any) -> Any:
-        fast = {"clock": stepping, "sleep": stepping.sleep, "wall_clock": stepping}
-        return real_apply(plan, api, **{**options, **fast})
-
-    def read_live(api: Any, desired: Any, **options: Any) -> Any:
-        return real_read(api, desired, **{**options, "concurrency": 1})
-
-    monkeypatch.setattr(reconciler.cloud.client, "ApiClient", client)
-    monkeypatch.setattr(reconciler.apply.executor, "apply_plan", apply_plan)
-    if serial_reads:
-        monkeypatch.setattr(reconciler.cloud.reader, "read_live", read_live)
-    return stepping
+    return Runtime(
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=clock,
+        backoff_factor=0.0,
+        read_concurrency=1 if serial_reads else Runtime.read_concurrency,
+    )
 
 
 def copy_examples(folder: Path, ignore: Sequence[str] = ("ci", "__*")) -> Path:
@@ -91,10 +73,12 @@ def copy_examples(folder: Path, ignore: Sequence[str] = ("ci", "__*")) -> Path:
     return target
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run ``reconciler ARGV`` in-process; argparse's exits count as exit codes."""
+def run_cli(
+    capsys: pytest.CaptureFixture[str], *argv: str, runtime: Runtime | None = None
+) -> tuple[int, str, str]:
+    """Run ``reconciler ARGV`` in-process on ``runtime``; argparse's exits count as codes."""
     try:
-        code = cli.main(list(argv))
+        code = cli.main(list(argv), runtime)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()

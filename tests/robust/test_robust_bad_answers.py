@@ -8,8 +8,8 @@ stuck in ``error``. The CLI runs in-process (``plan`` and ``apply --yes --timeou
 spec with one update) and must end with exit 1 and the exact error line expected, no
 traceback, within the timeout plus a few seconds.
 
-urllib3 sleeps between GET retries on the real clock (1, 2, 4 s); the client is built with
-no back-off here so a 500 costs milliseconds. Every other wait is real.
+urllib3 sleeps between GET retries on the real clock (1, 2, 4 s); the CLI runs with a
+``Runtime`` without back-off so a 500 costs milliseconds. Every other wait is real.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-import reconciler.cloud.client
 from reconciler import cli
-from reconciler.simulator import SimulatorConfig, serve_in_background
+from reconciler.cli import Runtime
+from reconciler.simulator import RunningSimulator
 
 SUB, DB, TASK = 2001234, 51170941, "7c1f3f0e-0000-4000-8000-000000000001"
 SUB_PATH = f"/v1/subscriptions/{SUB}"
@@ -38,6 +38,7 @@ DB_PATH = f"{LIST_PATH}/{DB}"
 TASK_PATH = f"/v1/tasks/{TASK}"
 TIMEOUT = 2.0
 SLACK = 5.0  # a run may take this much longer than --timeout, never more
+RUNTIME = Runtime(backoff_factor=0.0)  # real time, but no back-off between GET retries
 SPEC = f"""version: 1
 subscriptions:
   - id: {SUB}
@@ -164,9 +165,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def captured() -> dict[str, Any]:
+def captured(make_module_simulator: Callable[..., RunningSimulator]) -> dict[str, Any]:
     """Good answers for subscription 2001234 and database sessions, from the simulator."""
-    with serve_in_background(SimulatorConfig(port=0)) as sim, requests.Session() as session:
+    sim = make_module_simulator()
+    with requests.Session() as session:
         session.headers.update({"x-api-key": sim.api_key, "x-api-secret-key": sim.api_secret})
 
         def get(path: str) -> Any:
@@ -200,24 +202,18 @@ def fake(captured: dict[str, Any]) -> Iterator[tuple[FakeApi, str]]:
 
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Write the spec, set credentials, build clients without GET back-off."""
+    """Write the spec and set credentials; return the spec's path."""
     (tmp_path / "spec.yaml").write_text(SPEC)
     for name in ("REDIS_API_URL", "REDISCLOUD_ACCESS_KEY", "REDISCLOUD_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("REDIS_API_KEY", "fake-key")
     monkeypatch.setenv("REDIS_API_SECRET", "fake-secret")
-    real = reconciler.cloud.client.ApiClient
-
-    def client(base_url: str, key: str, secret: str, **options: Any) -> Any:
-        return real(base_url, key, secret, **{**options, "backoff_factor": 0.0})
-
-    monkeypatch.setattr(reconciler.cloud.client, "ApiClient", client)
     return tmp_path / "spec.yaml"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str, float]:
     started = time.monotonic()
-    code = cli.main(argv)
+    code = cli.main(argv, RUNTIME)
     out, err = capsys.readouterr()
     return code, out, err, time.monotonic() - started
 

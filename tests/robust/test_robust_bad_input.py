@@ -26,7 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from robust_support import PROJECT, copy_examples
 
 from reconciler import __version__
-from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
+from reconciler.simulator import RunningSimulator
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
@@ -74,12 +74,9 @@ def check_clean_failure(result: Result) -> None:
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
+def sim(make_module_simulator: Callable[..., RunningSimulator]) -> RunningSimulator:
     """One simulator for the module; it must never see a write (see ``no_writes``)."""
-    with serve_in_background(
-        SimulatorConfig(port=0, task_seconds=0.1, provision_seconds=0.1)
-    ) as running:
-        yield running
+    return make_module_simulator()
 
 
 @pytest.fixture

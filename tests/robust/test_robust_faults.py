@@ -40,9 +40,10 @@ from robust_support import (
     SteppingClock,
     copy_examples,
     run_cli,
-    run_on_stepping_clock,
+    stepping_runtime,
 )
 
+from reconciler.cli import Runtime
 from reconciler.simulator import RunningSimulator
 from reconciler.simulator.faults import Fault
 
@@ -65,9 +66,15 @@ def seed_id(seed: int) -> str:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> SteppingClock:
-    """Make the in-process CLI run on a stepping clock (and read serially, for determinism)."""
-    return run_on_stepping_clock(monkeypatch, serial_reads=True)
+def clock() -> SteppingClock:
+    """Return the stepping clock the simulator and the in-process CLI share."""
+    return SteppingClock()
+
+
+@pytest.fixture
+def runtime(clock: SteppingClock) -> Runtime:
+    """Run the in-process CLI on ``clock`` (and read serially, for determinism)."""
+    return stepping_runtime(clock, serial_reads=True)
 
 
 @pytest.fixture
@@ -133,6 +140,7 @@ def check_gave_up_clearly(code: int, out: str, err: str, blamed: set[str]) -> No
 def test_apply_converges_through_faults(
     seed: int,
     clock: SteppingClock,
+    runtime: Runtime,
     spec_dir: Path,
     make_simulator: Callable[..., RunningSimulator],
     sim_api: Callable[..., Any],
@@ -155,7 +163,7 @@ def test_apply_converges_through_faults(
 
     outcomes, blamed = [], set[str]()
     for _ in range(MAX_RUNS):
-        code, out, err = run_cli(capsys, *apply)
+        code, out, err = run_cli(capsys, *apply, runtime=runtime)
         outcomes.append(code)
         if code == 0:
             assert "Traceback" not in out + err
@@ -165,7 +173,13 @@ def test_apply_converges_through_faults(
 
     with faults_off(running):
         code, out, err = run_cli(
-            capsys, "plan", str(spec_dir), "--detailed-exitcode", "--api-url", running.url
+            capsys,
+            "plan",
+            str(spec_dir),
+            "--detailed-exitcode",
+            "--api-url",
+            running.url,
+            runtime=runtime,
         )
     assert (code, err) == (0, ""), out
     assert "No changes." in out
@@ -203,6 +217,7 @@ class WriteFaults:
 
 def test_a_failed_task_of_an_earlier_run_is_not_taken_for_a_lost_answer(
     clock: SteppingClock,
+    runtime: Runtime,
     spec_dir: Path,
     make_simulator: Callable[..., RunningSimulator],
     capsys: pytest.CaptureFixture[str],
@@ -217,13 +232,13 @@ def test_a_failed_task_of_an_earlier_run_is_not_taken_for_a_lost_answer(
     monkeypatch.setenv("REDIS_API_SECRET", running.api_secret)
     apply = ("apply", str(spec_dir), "--yes", "--api-url", running.url)
 
-    code, out, err = run_cli(capsys, *apply)
+    code, out, err = run_cli(capsys, *apply, runtime=runtime)
     check_gave_up_clearly(code, out, err, set())
     failed = next(line for line in err.splitlines() if line.startswith("Failed: "))
     assert failed.startswith("Failed: update sessions (db 51170941): task ")
     old_task = TASK_ID.findall(failed)[0]
 
-    code, out, err = run_cli(capsys, *apply)
+    code, out, err = run_cli(capsys, *apply, runtime=runtime)
     assert (code, err) == (0, ""), err
     assert old_task not in out
     done = [line for line in out.splitlines() if "update sessions (db 51170941): done" in line]

@@ -42,12 +42,14 @@ from robust_support import (
     PROD,
     PROJECT,
     STAGING,
+    SteppingClock,
     copy_examples,
-    run_on_stepping_clock,
+    stepping_runtime,
 )
 
 from reconciler import cli
-from reconciler.simulator import RunningSimulator, SimulatorConfig, serve_in_background
+from reconciler.cli import Runtime
+from reconciler.simulator import RunningSimulator
 
 KILL_SEED = 20261127
 TIMED_KILLS = 4
@@ -145,19 +147,19 @@ def live_databases(running: RunningSimulator) -> dict[int, list[tuple[str, int]]
     return found
 
 
-def run_scenario(folder: Path, how: str, when: Any) -> Outcome:
+def run_scenario(
+    folder: Path, how: str, when: Any, make_simulator: Callable[..., RunningSimulator]
+) -> Outcome:
     """Run one scenario in ``folder``: kill an apply, apply again, plan."""
     copy_examples(folder)
     victim = Victim()
-    config = SimulatorConfig(
-        port=0,
+    outcome = Outcome()
+    with make_simulator(
         state_path=folder / "sim-state.json",
         task_seconds=0.3,
         provision_seconds=0.05,
         log=kill_on_request(victim, *ON_REQUEST[when]) if how == "on" else None,
-    )
-    outcome = Outcome()
-    with serve_in_background(config) as running:
+    ) as running:
         outcome.before = live_databases(running)
         env = environment(running)
         spec = str(folder / "examples")
@@ -190,14 +192,17 @@ def run_scenario(folder: Path, how: str, when: Any) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outcome]]:
+def outcomes(
+    tmp_path_factory: pytest.TempPathFactory,
+    make_module_simulator: Callable[..., RunningSimulator],
+) -> Iterator[dict[str, Outcome]]:
     """Run every scenario (side by side) and return their outcomes by id."""
     base = tmp_path_factory.mktemp("kill")
 
     def guarded(name: str) -> Outcome:
         try:
             how, when = SCENARIOS[name]
-            return run_scenario(base / name, how, when)
+            return run_scenario(base / name, how, when, make_module_simulator)
         except Exception as exc:  # reported by the scenario's own test
             return Outcome(crash=f"{type(exc).__name__}: {exc}")
 
@@ -234,26 +239,39 @@ def test_apply_killed_then_run_again_converges(name: str, outcomes: dict[str, Ou
 # the write is certainly still being processed when the new run plans and applies.
 
 
+@dataclass(frozen=True)
+class Stepped:
+    """A simulator, the example spec, and the CLI runtime on the simulator's clock."""
+
+    running: RunningSimulator
+    spec: Path
+    runtime: Runtime
+
+    def cli(self, *argv: str) -> int:
+        """Run ``reconciler ARGV --api-url <simulator>`` in-process; return the exit code."""
+        return cli.main([*argv, "--api-url", self.running.url], self.runtime)
+
+
 @pytest.fixture
 def stepped(
     make_simulator: Callable[..., RunningSimulator],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> tuple[RunningSimulator, Path]:
+) -> Stepped:
     """A simulator and the in-process CLI on one stepping clock; the example spec copied."""
-    clock = run_on_stepping_clock(monkeypatch)
+    clock = SteppingClock()
     running = make_simulator(task_seconds=20.0, provision_seconds=10.0, clock=clock)
     for name, value in environment(running).items():
         monkeypatch.setenv(name, value)
-    return running, copy_examples(tmp_path)
+    return Stepped(running, copy_examples(tmp_path), stepping_runtime(clock))
 
 
 def test_a_create_still_in_flight_from_a_killed_run_is_adopted(
-    stepped: tuple[RunningSimulator, Path],
+    stepped: Stepped,
     sim_api: Callable[..., Any],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    running, spec = stepped
+    running = stepped.running
     body = {
         "name": "reports",
         "redisVersion": "7.4",
@@ -264,27 +282,27 @@ def test_a_create_still_in_flight_from_a_killed_run_is_adopted(
         "dataPersistence": "aof-every-1-second",
     }
     assert sim_api(running).post(f"/subscriptions/{PROD}/databases", body).status_code == 202
-    code = cli.main(["apply", str(spec), "--yes", "--api-url", running.url])
+    code = stepped.cli("apply", str(stepped.spec), "--yes")
     out, err = capsys.readouterr()
     assert (code, err) == (0, ""), err
     assert "  + create reports" in out  # planned while the killed run's create was processed
     assert "create reports (db 51180010): done" in out
     assert "the name was taken by a database being created (an earlier run?); adopted" in out
-    code = cli.main(["plan", str(spec), "--detailed-exitcode", "--api-url", running.url])
+    code = stepped.cli("plan", str(stepped.spec), "--detailed-exitcode")
     assert code == 0, capsys.readouterr().out
     names = [name for name, _ in live_databases(running)[PROD]]
     assert names.count("reports") == 1
 
 
 def test_a_create_clashing_with_a_different_database_fails_clearly(
-    stepped: tuple[RunningSimulator, Path],
+    stepped: Stepped,
     sim_api: Callable[..., Any],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    running, spec = stepped
+    running = stepped.running
     body = {"name": "reports", "datasetSizeInGb": 1, "dataPersistence": "none"}
     assert sim_api(running).post(f"/subscriptions/{PROD}/databases", body).status_code == 202
-    code = cli.main(["apply", str(spec), "--yes", "--api-url", running.url])
+    code = stepped.cli("apply", str(stepped.spec), "--yes")
     _, err = capsys.readouterr()
     assert code == 1
     assert err.splitlines()[-1] == (
@@ -295,13 +313,13 @@ def test_a_create_clashing_with_a_different_database_fails_clearly(
 
 
 def test_a_delete_still_in_flight_from_a_killed_run_needs_no_backup(
-    stepped: tuple[RunningSimulator, Path],
+    stepped: Stepped,
     sim_api: Callable[..., Any],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    running, spec = stepped
+    running = stepped.running
     assert sim_api(running).delete(f"/subscriptions/{PROD}/databases/51170942").status_code == 200
-    code = cli.main(["apply", str(spec), "--yes", "--api-url", running.url])
+    code = stepped.cli("apply", str(stepped.spec), "--yes")
     out, err = capsys.readouterr()
     assert (code, err) == (0, ""), err
     assert "  » backup legacy-cache (db 51170942)" in out  # planned: it was still listed

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from robust_support import PROJECT, SteppingClock, copy_examples, run_cli, run_on_stepping_clock
+from robust_support import PROJECT, SteppingClock, copy_examples, run_cli, stepping_runtime
 
+from reconciler.cli import Runtime
 from reconciler.simulator import RunningSimulator
 from reconciler.simulator.gateway import Answer
 
@@ -59,8 +60,14 @@ def files_below(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> SteppingClock:
-    return run_on_stepping_clock(monkeypatch)
+def clock() -> SteppingClock:
+    return SteppingClock()
+
+
+@pytest.fixture
+def runtime(clock: SteppingClock) -> Runtime:
+    """The in-process CLI waits on the simulator's clock."""
+    return stepping_runtime(clock)
 
 
 @pytest.fixture
@@ -119,6 +126,7 @@ def test_plan_in_every_format_and_saved(
     form: str,
     work: Path,
     sim: RunningSimulator,
+    runtime: Runtime,
     all_logs: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -133,6 +141,7 @@ def test_plan_in_every_format_and_saved(
         f"out/plan-{form}.json",
         "--api-url",
         sim.url,
+        runtime=runtime,
     )
     assert code == 0, err
     assert "(sensitive value changed)" in out or "sensitive" in out
@@ -142,6 +151,7 @@ def test_plan_in_every_format_and_saved(
 def test_apply_from_a_saved_plan_with_a_report_then_export(
     work: Path,
     sim: RunningSimulator,
+    runtime: Runtime,
     all_logs: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -154,7 +164,7 @@ def test_apply_from_a_saved_plan_with_a_report_then_export(
         "plan-after": ["plan", "examples", "--detailed-exitcode"],
     }
     for step, argv in steps.items():
-        code, out, err = run_cli(capsys, "-vv", *argv, "--api-url", sim.url)
+        code, out, err = run_cli(capsys, "-vv", *argv, "--api-url", sim.url, runtime=runtime)
         assert code == 0, f"{step}: {err}"
         outputs[f"{step} stdout"], outputs[f"{step} stderr"] = out, err
     report = json.loads((work / "out" / "report.json").read_text())
@@ -221,6 +231,7 @@ def test_an_api_error_echoing_secrets_leaks_nothing(
     case: str,
     work: Path,
     sim: RunningSimulator,
+    runtime: Runtime,
     all_logs: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -231,7 +242,7 @@ def test_an_api_error_echoing_secrets_leaks_nothing(
         "plan": ["plan", "examples", "--out", "out/plan.json"],
         "export": ["export", "--out", "out/export.yaml"],
     }[command]
-    code, out, err = run_cli(capsys, "-vv", *argv, "--api-url", sim.url)
+    code, out, err = run_cli(capsys, "-vv", *argv, "--api-url", sim.url, runtime=runtime)
     assert code == 1
     assert f"HTTP {status}" in err.splitlines()[-1]
     assert "(sensitiv" in err  # the echo did reach the message, masked (maybe cut short)

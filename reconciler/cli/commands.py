@@ -1,0 +1,266 @@
+"""The commands: each takes its parsed flags and a :class:`Runtime`, returns an exit code.
+
+Errors are raised, never printed here (the package's ``main`` shows them). Heavy imports
+happen inside the functions so that ``--version`` and ``validate`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from reconciler.cli.api import open_api
+from reconciler.cli.runtime import Runtime
+from reconciler.errors import (
+    ApplyFailedError,
+    ApplyInterruptedError,
+    PlanRefusedError,
+    StalePlanError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from reconciler.cloud import ApiClient
+    from reconciler.model import DesiredState
+    from reconciler.plan import Plan
+
+EXIT_OK = 0
+EXIT_CHANGES = 2
+
+
+def run_validate(args: argparse.Namespace, runtime: Runtime) -> int:
+    """``reconciler validate``: load and validate only; no network.
+
+    Raises:
+        SpecError: the spec files hold problems.
+    """
+    environ: Mapping[str, str] = os.environ
+    if args.allow_missing_env:
+        environ = _PlaceholderEnviron(os.environ)
+    desired = _load(args.paths, environ)
+    databases = sum(len(s.databases) for s in desired.subscriptions)
+    print(
+        f"{len(desired.files)} file(s) valid: {len(desired.subscriptions)} subscription(s), "
+        f"{databases} database(s)."
+    )
+    return EXIT_OK
+
+
+def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
+    """``reconciler plan``: read, diff, print; optionally save.
+
+    Returns 2 for changes with ``--detailed-exitcode``, else 0.
+
+    Raises:
+        PlanRefusedError: the plan (printed already) breaks a safety rule; nothing is saved.
+    """
+    import secrets
+
+    from reconciler.render import render_json, render_markdown, render_text, write_plan_file
+
+    desired = _load(args.paths)
+    salt = secrets.token_hex(16)
+    with open_api(args.api_url, runtime) as client:
+        plan = _build_plan(client, desired, runtime, force=args.force, salt=salt)
+    if args.format == "json":
+        sys.stdout.write(render_json(plan))
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(plan))
+    else:
+        sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
+    if plan.refusals:
+        raise PlanRefusedError(plan.refusals, command="plan")
+    if args.out:
+        write_plan_file(args.out, plan, salt=salt, spec_paths=args.paths)
+        print(f"Plan saved to {args.out}.", file=sys.stderr)
+    if args.detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def run_apply(args: argparse.Namespace, runtime: Runtime) -> int:
+    """``reconciler apply``: plan, confirm, execute, report.
+
+    Raises:
+        StalePlanError: ``--plan FILE`` no longer matches the spec and the account.
+        PlanRefusedError: the plan (printed already) breaks a safety rule.
+        UsageError: no confirmation.
+        ApplyFailedError, ApplyInterruptedError: the run stopped (they carry its report).
+    """
+    import secrets
+
+    from reconciler.render import read_plan_file, render_text
+
+    desired = _load(args.paths)
+    saved = read_plan_file(args.plan) if args.plan else None
+    salt = saved.salt if saved else secrets.token_hex(16)
+    with open_api(args.api_url, runtime) as client:
+        plan = _build_plan(client, desired, runtime, force=args.force, salt=salt)
+        if saved and saved.fingerprint != plan.fingerprint:
+            raise StalePlanError(args.plan)
+        sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
+        if plan.refusals:
+            raise PlanRefusedError(plan.refusals, command="apply")
+        if not plan.has_changes:
+            return EXIT_OK
+        if not (args.yes or saved):
+            _confirm()
+        return _execute(plan, client, args, runtime)
+
+
+def run_export(args: argparse.Namespace, runtime: Runtime) -> int:
+    """``reconciler export``: write the live databases as a spec (stdout without ``--out``)."""
+    from reconciler.export import export_account
+
+    with open_api(args.api_url, runtime) as client:
+        written = export_account(
+            client, subscription_ids=args.subscription, out=args.out, split=args.split
+        )
+    if written is not None:
+        sys.stdout.write(written)
+    return EXIT_OK
+
+
+def run_simulator(args: argparse.Namespace, runtime: Runtime) -> int:
+    """``reconciler simulator``: serve the API simulator until Ctrl-C.
+
+    The simulator keeps real time: it serves other processes, whose clocks are real.
+    """
+    from pathlib import Path
+
+    from reconciler.simulator import SimulatorConfig, serve_forever
+
+    config = SimulatorConfig(
+        host=args.host,
+        port=args.port,
+        state_path=Path(args.state) if args.state else None,
+        seed_path=Path(args.seed) if args.seed else None,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        task_seconds=args.task_seconds,
+        provision_seconds=args.provision_seconds,
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        fault_rate=args.fault_rate,
+        fault_seed=args.fault_seed,
+        log=_print_line,
+    )
+    serve_forever(config)
+    return EXIT_OK
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+_PRINT_LOCK = threading.Lock()
+
+
+def _print_line(line: str) -> None:
+    """Print one whole line; safe from the simulator's request threads."""
+    with _PRINT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def _load(paths: Sequence[str], environ: Mapping[str, str] | None = None) -> DesiredState:
+    from reconciler.spec import load_spec
+
+    return load_spec(paths, os.environ if environ is None else environ)
+
+
+class _PlaceholderEnviron(Mapping[str, str]):
+    """The environment, where every unset variable reads as a placeholder value."""
+
+    PLACEHOLDER = "unset-variable-placeholder"
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self._environ.get(name, self.PLACEHOLDER)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)
+
+
+def _build_plan(
+    client: ApiClient, desired: DesiredState, runtime: Runtime, *, force: bool, salt: str
+) -> Plan:
+    from reconciler.cloud import read_live
+    from reconciler.planning import build_plan
+
+    live = read_live(client, desired, concurrency=runtime.read_concurrency)
+    return build_plan(desired, live, force=force, salt=salt)
+
+
+def _color(stream: TextIO) -> bool:
+    from reconciler.render import color_enabled
+
+    return color_enabled(stream, os.environ)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to apply without confirmation: pass --yes (or --plan FILE) "
+            "when not on a terminal"
+        )
+    answer = input("\nApply these changes? Only 'yes' is accepted: ")
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled; nothing was changed")
+
+
+def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: Runtime) -> int:
+    import signal
+
+    from reconciler.apply import apply_plan, make_progress
+
+    stop = {"requested": False}
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop["requested"]:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("\nStopping after the current request (Ctrl-C again to abort)…", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    progress = make_progress(sys.stdout, tty=sys.stdout.isatty())
+    report = None
+    try:
+        report = apply_plan(
+            plan,
+            client,
+            timeout=args.timeout,
+            progress=progress,
+            stop_requested=lambda: stop["requested"],
+            clock=runtime.clock,
+            sleep=runtime.sleep,
+            wall_clock=runtime.wall_clock,
+        )
+    except (ApplyFailedError, ApplyInterruptedError) as exc:
+        report = exc.report
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if report is not None and args.report:
+            _write_report(args.report, report)
+    print(report.summary_text())
+    return EXIT_OK
+
+
+def _write_report(path: str, report: Any) -> None:
+    import json
+
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(report.to_dict(), fh, indent=2)
+        fh.write("\n")

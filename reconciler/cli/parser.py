@@ -1,0 +1,148 @@
+"""The argument parser of every command (argparse); each command's ``run`` is set here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, NoReturn
+
+from reconciler import __version__
+from reconciler.cli import commands
+from reconciler.errors import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad flags; 2 means "changes present" here, so exit 1 instead."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(UsageError.exit_code, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every command; ``args.run(args, runtime)`` runs one."""
+    parser = _Parser(
+        prog="reconciler",
+        description="Keep Redis Cloud Pro databases in line with YAML files kept in git.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv for HTTP debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    _add_validate(subparsers)
+    _add_plan(subparsers)
+    _add_apply(subparsers)
+    _add_export(subparsers)
+    _add_simulator(subparsers)
+    return parser
+
+
+def parse_duration(text: str) -> float:
+    """Return seconds for ``90``, ``90s``, ``30m``, ``1h``, ``1h30m``; argparse-friendly.
+
+    Raises:
+        argparse.ArgumentTypeError: not a duration, or not positive.
+    """
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    total, number = 0.0, ""
+    for char in text.strip().lower():
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            raise argparse.ArgumentTypeError(f"invalid duration {text!r} (e.g. 90s, 30m, 1h)")
+    if number:
+        total += float(number)
+    if total <= 0:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
+    return total
+
+
+def _add_validate(subparsers: Any) -> None:
+    p = subparsers.add_parser("validate", help="load and validate spec files; no network")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec file or folder")
+    p.add_argument(
+        "--allow-missing-env",
+        action="store_true",
+        help="treat unset ${VARS} as set (for pre-commit hooks and editors without secrets)",
+    )
+    p.set_defaults(run=commands.run_validate)
+
+
+def _add_api_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--api-url",
+        default=None,
+        help="API base URL (default: $REDIS_API_URL or https://api.redislabs.com/v1); "
+        "'sim:' or 'sim:STATEFILE' runs the built-in simulator",
+    )
+
+
+def _add_plan(subparsers: Any) -> None:
+    p = subparsers.add_parser("plan", help="read the live account, diff, print the plan")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec file or folder")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--out", metavar="FILE", help="save the plan (json + fingerprint)")
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes, 0 when none, 1 on error",
+    )
+    p.add_argument("--force", action="store_true", help="allow deletes over the safety threshold")
+    _add_api_options(p)
+    p.set_defaults(run=commands.run_plan)
+
+
+def _add_apply(subparsers: Any) -> None:
+    p = subparsers.add_parser("apply", help="plan, then execute the plan")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec file or folder")
+    p.add_argument("--yes", action="store_true", help="apply without asking")
+    p.add_argument("--plan", metavar="FILE", help="apply only if this saved plan is still current")
+    p.add_argument("--force", action="store_true", help="allow deletes over the safety threshold")
+    p.add_argument(
+        "--timeout",
+        default="1h",
+        type=parse_duration,
+        metavar="DURATION",
+        help="longest wait for any one action, e.g. 90s, 30m, 1h (default 1h)",
+    )
+    p.add_argument("--report", metavar="FILE", help="write the run as JSON")
+    _add_api_options(p)
+    p.set_defaults(run=commands.run_apply)
+
+
+def _add_export(subparsers: Any) -> None:
+    p = subparsers.add_parser("export", help="write live databases as a spec")
+    p.add_argument(
+        "--subscription",
+        action="append",
+        type=int,
+        default=None,
+        metavar="ID",
+        help="subscription to export (repeatable; default: all)",
+    )
+    p.add_argument("--out", metavar="PATH", help="file (or folder with --split); default stdout")
+    p.add_argument("--split", action="store_true", help="one file per subscription")
+    _add_api_options(p)
+    p.set_defaults(run=commands.run_export)
+
+
+def _add_simulator(subparsers: Any) -> None:
+    p = subparsers.add_parser("simulator", help="run the local Redis Cloud API simulator")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--state", metavar="FILE", help="where the account is saved")
+    p.add_argument("--seed", metavar="FILE", help="YAML seed for a new account")
+    p.add_argument("--api-key", default="sim-key")
+    p.add_argument("--api-secret", default="sim-secret")
+    p.add_argument("--task-seconds", type=float, default=2.0)
+    p.add_argument("--provision-seconds", type=float, default=5.0)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--rate-limit", type=int, default=0, help="requests/minute per key; 0 = off")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
+    p.add_argument("--fault-seed", type=int, default=0)
+    p.set_defaults(run=commands.run_simulator)
