@@ -1,9 +1,14 @@
 """The API boundary: everything that speaks to the Redis Cloud REST API v1.
 
 - :mod:`~reconciler.cloud.client` — :class:`ApiClient`, the HTTP client: JSON in,
-  :mod:`reconciler.errors` out, retries and the rate-limit budget.
+  :mod:`reconciler.errors` out, the 429 wait and the rate-limit budget.
+- :mod:`~reconciler.cloud.wire` — the transport seam: :class:`Transport`, :class:`Answer`,
+  :class:`TransportError` (plain values; a fake transport needs nothing else).
+- :mod:`~reconciler.cloud.transport` — :class:`RequestsTransport`, the real transport and the
+  only module importing ``requests``/``urllib3`` (GET retries, writes sent once).
+- :mod:`~reconciler.cloud.ratelimit` — the wait after a 429 and the request budget.
 - :mod:`~reconciler.cloud.paths` — every path the tool calls.
-- :mod:`~reconciler.cloud.pages` — the paged database list and the shapes of its answers.
+- :mod:`~reconciler.cloud.pages` — the paged database list and the shapes of API answers.
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
 """
@@ -12,5 +17,18 @@ from reconciler.cloud import paths
 from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
 from reconciler.cloud.pages import database_pages
 from reconciler.cloud.reader import read_live
+from reconciler.cloud.transport import RequestsTransport
+from reconciler.cloud.wire import Answer, Transport, TransportError
 
-__all__ = ["DEFAULT_API_URL", "ApiClient", "check_api_url", "database_pages", "paths", "read_live"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "Answer",
+    "ApiClient",
+    "RequestsTransport",
+    "Transport",
+    "TransportError",
+    "check_api_url",
+    "database_pages",
+    "paths",
+    "read_live",
+]

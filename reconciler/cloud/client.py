@@ -1,17 +1,19 @@
-"""The one HTTP boundary: a small client for the Redis Cloud REST API v1.
+"""The client of the Redis Cloud REST API v1: parsed JSON in, :mod:`reconciler.errors` out.
 
-This is the only module that imports ``requests``/``urllib3``; every transport problem and
-every non-2xx answer is translated here, once, into :mod:`reconciler.errors`.
+Every transport failure and every non-2xx answer is translated here, once:
 
-Retry rules (DESIGN §6, facts §5.4):
-
-* GETs are retried on 500/502/503/504 and connection errors by urllib3's ``Retry``.
-* Writes (POST/PUT/DELETE) are sent exactly once. A write whose answer is lost or is a 5xx
-  raises :class:`UnknownOutcomeError`; the caller re-reads before deciding anything.
+* A GET that gets no answer, or still a 5xx after the transport's retries, raises
+  :class:`ApiUnavailableError`.
+* A write (POST/PUT/DELETE) is sent exactly once; one whose answer is lost or is a 5xx raises
+  :class:`UnknownOutcomeError`, and the caller re-reads before deciding anything. A request
+  the transport could not send at all raises :class:`ApiUnavailableError` for any method.
 * A 429 means "not processed", so every method is re-sent after the wait the API asks for
-  (``x-rate-limit-retry-after-seconds``, else ``Retry-After``, else back-off with jitter),
-  up to ``rate_limit_wait_max`` seconds in total. ``X-Rate-Limit-Remaining`` feeds a
-  client-side budget that pauses before the next request once the budget is spent.
+  (see :mod:`reconciler.cloud.ratelimit`), up to ``rate_limit_wait_max`` seconds in total;
+  ``X-Rate-Limit-Remaining`` feeds a budget that pauses before the next request once spent.
+
+HTTP itself is a :class:`~reconciler.cloud.wire.Transport`: by default
+:class:`~reconciler.cloud.transport.RequestsTransport`, or any object passed as
+``transport=``.
 
 Secrets: request bodies and headers never reach a message or a log line; :class:`Secret`
 values are revealed only while serialising the body. An error answer echoing them back is
@@ -20,33 +22,22 @@ scrubbed of the body's secrets and of the API key and secret before it is shorte
 
 from __future__ import annotations
 
-import email.utils
-import http.client
-import http.cookiejar
-import inspect
 import ipaddress
 import itertools
 import json
 import logging
-import math
-import random
-import socket
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
-from types import TracebackType
+from collections.abc import Callable, Mapping
 from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from reconciler import __version__
 from reconciler.cloud.errorbody import error_details
+from reconciler.cloud.ratelimit import RateBudget, rate_limit_delay
+from reconciler.cloud.transport import RequestsTransport
+from reconciler.cloud.wire import Answer, Transport, TransportError
 from reconciler.errors import (
     ApiError,
     ApiUnavailableError,
@@ -65,18 +56,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.redislabs.com/v1"
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-_RETRY_STATUSES = (500, 502, 503, 504)
-_CONNECT_TIMEOUT_MAX = 10.0
-# A 503 Retry-After is slept by urllib3 with the real clock: keep it bounded.
-_SERVER_RETRY_AFTER_MAX = 30.0
-# 429 without a delay header: 5 s, 10 s, 20 s … (the window is a minute long, so 1 s
-# retries only burn requests), at most a minute, plus up to 20 % jitter.
-_BACKOFF_FIRST = 5.0
-_BACKOFF_CAP = 60.0
-_MIN_RATE_LIMIT_WAIT = 1.0
-_RATE_WINDOW = 60.0
-_BUDGET_RESERVE = 0
 _UNKNOWN_OUTCOME = "the change may or may not have taken effect; re-read before retrying"
+_STATUS_ERRORS: dict[int, type[ApiError]] = {
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitedError,
+}
 
 
 def check_api_url(url: str) -> str:
@@ -109,108 +96,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class _GetOnlyRetry(Retry):
-    """urllib3's ``Retry`` narrowed to what is safe for this API.
-
-    urllib3 re-sends every method after a connect error and retries a GET 429 carrying
-    ``Retry-After`` by itself (sleeping on the real clock); we want writes sent exactly once
-    and 429 left to :class:`ApiClient`, so both are switched off. Every granted retry calls
-    ``on_retry`` so the client can count the requests it sent.
-    """
-
-    RETRY_AFTER_STATUS_CODES = frozenset({503})
-    on_retry: Callable[[], None] | None = None
-
-    def new(self, **kw: Any) -> _GetOnlyRetry:
-        retry = super().new(**kw)
-        retry.on_retry = self.on_retry
-        return retry
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: Any = None,
-        error: Exception | None = None,
-        _pool: Any = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> _GetOnlyRetry:
-        if method is not None and method.upper() != "GET":
-            # An exhausted copy makes the base class raise exactly as urllib3 would.
-            spent = self.new(total=0)
-            return Retry.increment(spent, method, url, response, error, _pool, _stacktrace)
-        retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        if self.on_retry is not None:
-            self.on_retry()
-        return retry
-
-    def get_retry_after(self, response: Any) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, _SERVER_RETRY_AFTER_MAX)
-
-
-def _get_retry(retries: int, backoff_factor: float) -> _GetOnlyRetry:
-    options: dict[str, Any] = {"backoff_factor": backoff_factor}
-    if "backoff_jitter" in inspect.signature(Retry.__init__).parameters:  # urllib3 >= 2
-        options["backoff_jitter"] = backoff_factor
-    return _GetOnlyRetry(
-        total=retries,
-        other=0,
-        allowed_methods=frozenset({"GET"}),
-        status_forcelist=_RETRY_STATUSES,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        raise_on_redirect=False,
-        **options,
-    )
-
-
-class _RateBudget:
-    """The account's request budget as last reported by ``X-Rate-Limit-Remaining``.
-
-    The API does not say when its one-minute window started, so a window is assumed to start
-    when the remaining count is first seen (or seen going up). Once it reaches the reserve,
-    every request waits until that window has ended.
-    """
-
-    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._window_start: float | None = None
-        self._last_remaining: int | None = None
-        self._resume_at = 0.0
-
-    def wait_turn(self) -> None:
-        """Sleep until the budget allows another request (holding the lock on purpose)."""
-        with self._lock:
-            delay = self._resume_at - self._clock()
-            if delay > 0:
-                logger.info("API request budget spent; waiting %.1fs", delay)
-                self._sleep(delay)
-
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Record the ``X-Rate-Limit-Remaining`` header of an answer, if any."""
-        try:
-            remaining = int(headers.get("X-Rate-Limit-Remaining", ""))
-        except ValueError:
-            return
-        with self._lock:
-            now = self._clock()
-            last = self._last_remaining
-            if self._window_start is None or last is None or remaining > last:
-                self._window_start = now
-            self._last_remaining = remaining
-            if remaining <= _BUDGET_RESERVE:
-                self._resume_at = max(self._resume_at, self._window_start + _RATE_WINDOW)
-
-
 class ApiClient:
     """A Redis Cloud API v1 client: parsed JSON in, :mod:`reconciler.errors` out.
 
-    One ``requests.Session`` is shared by every thread (the reader uses a few): the adapter
-    is mounted once, urllib3's connection pool is thread-safe, and the only other mutable
-    state of a session, its cookie jar, is made to refuse every cookie.
+    Safe to share between threads (the reader uses a few). ``get_retries`` and
+    ``backoff_factor`` configure the default transport; ``get_retries`` is also the count an
+    :class:`ApiUnavailableError` names, so pass the same to an injected ``transport``. The
+    client owns its transport: :meth:`close` closes it.
+
+    Raises:
+        UsageError: ``base_url`` refused by :func:`check_api_url`.
     """
 
     def __init__(
@@ -225,39 +120,22 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         backoff_factor: float = 0.5,
+        transport: Transport | None = None,
     ) -> None:
         self._base_url = check_api_url(base_url)
-        self._timeout = (min(timeout, _CONNECT_TIMEOUT_MAX), timeout)
+        self._timeout = timeout
         self._rate_limit_wait_max = rate_limit_wait_max
         self._get_retries = get_retries
         self._sleep = sleep
-        self._budget = _RateBudget(clock, sleep)
+        self._budget = RateBudget(clock, sleep)
         self._count_lock = threading.Lock()
         self._request_count = 0
         # An error body may echo the request headers back: scrubbed like request secrets.
         self._credentials = (api_key, api_secret)
-        self._session = self._new_session(api_key, api_secret, get_retries, backoff_factor)
-
-    def _new_session(
-        self, api_key: str, api_secret: str, retries: int, backoff_factor: float
-    ) -> requests.Session:
-        retry = _get_retry(retries, backoff_factor)
-        retry.on_retry = self._count_request
-        session = requests.Session()
-        session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
-        session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
-        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        python = f"{sys.version_info.major}.{sys.version_info.minor}"
-        session.headers.update(
-            {
-                "x-api-key": api_key,
-                "x-api-secret-key": api_secret,
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "User-Agent": f"reconciler/{__version__} (python {python})",
-            }
-        )
-        return session
+        self._headers = _request_headers(api_key, api_secret)
+        if transport is None:
+            transport = RequestsTransport(get_retries=get_retries, backoff_factor=backoff_factor)
+        self._transport = transport
 
     @property
     def base_url(self) -> str:
@@ -276,9 +154,9 @@ class ApiClient:
             ApiError: a subclass per failure (see :mod:`reconciler.errors`).
         """
         # The query is part of the path named in errors and logs: it tells which page failed.
-        shown = _shown_path(path, params)
-        response = self._send("GET", shown, None, ())
-        return self._parse(response, "GET", shown)
+        shown = f"{path}?{urllib.parse.urlencode(params)}" if params else path
+        answer = self._send("GET", shown, None, ())
+        return _parse(answer, "GET", shown)
 
     def write(self, method: str, path: str, body: Any = None) -> Any:
         """Send one POST/PUT/DELETE and return the parsed JSON answer (the task).
@@ -294,12 +172,12 @@ class ApiClient:
         if method not in _WRITE_METHODS:
             raise ValueError(f"not a write method: {method}")
         data = None if body is None else json.dumps(reveal(body)).encode()
-        response = self._send(method, path, data, tuple(clear_values(body)))
-        return self._parse(response, method, path)
+        answer = self._send(method, path, data, tuple(clear_values(body)))
+        return _parse(answer, method, path)
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        self._session.close()
+        """Close the transport's pooled connections."""
+        self._transport.close()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -307,74 +185,69 @@ class ApiClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _count_request(self) -> None:
+    def _count(self, attempts: int) -> None:
         with self._count_lock:
-            self._request_count += 1
+            self._request_count += attempts
 
-    def _send(
-        self, method: str, path: str, data: bytes | None, secrets: tuple[str, ...]
-    ) -> requests.Response:
-        """Send until the answer is not a 429; return any non-429 answer."""
+    def _send(self, method: str, path: str, data: bytes | None, secrets: tuple[str, ...]) -> Answer:
+        """Send until the answer is not a 429; return a 2xx answer.
+
+        Raises:
+            ApiError: a non-2xx answer, no answer, or 429s past ``rate_limit_wait_max``.
+        """
         waited = 0.0
         for attempt in itertools.count():
             self._budget.wait_turn()
-            response = self._send_once(method, path, data)
-            if response.status_code != 429:
-                self._budget.observe(response.headers)
-                if not 200 <= response.status_code < 300:
-                    raise self._status_error(response, method, path, secrets)
-                return response
-            delay = _rate_limit_delay(response.headers, attempt)
+            answer = self._send_once(method, path, data)
+            if answer.status != 429:
+                self._budget.observe(answer.header)
+                if not 200 <= answer.status < 300:
+                    raise self._status_error(answer, method, path, secrets)
+                return answer
+            delay = rate_limit_delay(answer.header, attempt)
             if waited + delay > self._rate_limit_wait_max:
-                raise self._rate_limited(response, method, path, waited, delay)
+                raise self._rate_limited(answer, method, path, waited, delay)
             logger.info("%s %s: rate limited (429); retrying in %.1fs", method, path, delay)
             self._sleep(delay)
             waited += delay
         raise AssertionError("unreachable")  # pragma: no cover - itertools.count is endless
 
-    def _send_once(self, method: str, path: str, data: bytes | None) -> requests.Response:
+    def _send_once(self, method: str, path: str, data: bytes | None) -> Answer:
+        """Send through the transport; return its answer, any status."""
+        url = self._base_url + path
+        # Only timing a log line, never deciding a wait: the real clock is fine here.
         started = time.perf_counter()
-        self._count_request()
         try:
-            response = self._session.request(
-                method,
-                self._base_url + path,
-                data=data,
-                timeout=self._timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
+            answer = self._transport.send(method, url, self._headers, data, self._timeout)
+        except TransportError as exc:
             elapsed = time.perf_counter() - started
-            logger.debug("%s %s -> %s after %.3fs", method, path, type(exc).__name__, elapsed)
+            logger.debug("%s %s -> %s after %.3fs", method, path, exc.reason, elapsed)
+            self._count(exc.attempts)
             error = self._transport_error(exc, method, path)
         else:
             elapsed = time.perf_counter() - started
-            logger.debug("%s %s -> %s in %.3fs", method, path, response.status_code, elapsed)
-            return response
-        # Raised outside the handler: the requests exception (which holds the prepared
-        # request, headers and body included) must not travel on as __context__.
-        raise error
+            logger.debug("%s %s -> %s in %.3fs", method, path, answer.status, elapsed)
+            self._count(answer.attempts)
+            return answer
+        raise error  # outside the handler: no __context__ to carry along
 
-    def _transport_error(self, exc: requests.RequestException, method: str, path: str) -> ApiError:
-        reason = _transport_reason(exc, self._timeout[1])
-        if _never_sent(exc):
-            return ApiUnavailableError(
-                method, path, 0, "", f"cannot reach {self._base_url}: {reason}"
-            )
-        if method == "GET":
-            described = f"request to {self._base_url} failed: {reason}"
+    def _transport_error(self, exc: TransportError, method: str, path: str) -> ApiError:
+        if not exc.sent:
+            described = f"cannot reach {self._base_url}: {exc.reason}"
             return ApiUnavailableError(method, path, 0, "", described)
-        return UnknownOutcomeError(
-            method, path, 0, "", f"request sent but {reason}; {_UNKNOWN_OUTCOME}"
-        )
+        if method == "GET":
+            described = f"request to {self._base_url} failed: {exc.reason}"
+            return ApiUnavailableError(method, path, 0, "", described)
+        described = f"request sent but {exc.reason}; {_UNKNOWN_OUTCOME}"
+        return UnknownOutcomeError(method, path, 0, "", described)
 
     def _status_error(
-        self, response: requests.Response, method: str, path: str, secrets: tuple[str, ...]
+        self, answer: Answer, method: str, path: str, secrets: tuple[str, ...]
     ) -> ApiError:
-        status = response.status_code
-        error_type, description = _error_details(response, (*secrets, *self._credentials))
+        status = answer.status
+        error_type, description = _error_details(answer, (*secrets, *self._credentials))
         if 300 <= status < 400:
-            location = mask_uri(response.headers.get("Location", ""))
+            location = mask_uri(answer.header("Location") or "")
             description = f"unexpected redirect to {location or '(no location)'}"
         kind: type[ApiError] = _STATUS_ERRORS.get(status, ApiError)
         if status >= 500 and method == "GET":
@@ -387,119 +260,43 @@ class ApiClient:
         return kind(method, path, status, error_type, description)
 
     def _rate_limited(
-        self, response: requests.Response, method: str, path: str, waited: float, delay: float
+        self, answer: Answer, method: str, path: str, waited: float, delay: float
     ) -> RateLimitedError:
-        error_type, _ = _error_details(response, self._credentials)
+        error_type, _ = _error_details(answer, self._credentials)
         description = (
             f"too many requests; gave up after waiting {waited:.0f}s "
             f"(the next wait, {delay:.0f}s, would pass the {self._rate_limit_wait_max:.0f}s limit)"
         )
         return RateLimitedError(method, path, 429, error_type, description)
 
-    def _parse(self, response: requests.Response, method: str, path: str) -> Any:
-        content = response.content
-        try:
-            return json.loads(content)
-        except ValueError:
-            pass  # no chaining: a JSONDecodeError carries the whole body, passwords included
-        kind = response.headers.get("Content-Type") or "no Content-Type"
-        described = f"answer is not JSON ({kind}, {len(content)} bytes)"
-        raise BadResponseError(method, path, response.status_code, "", described)
+
+def _request_headers(api_key: str, api_secret: str) -> dict[str, str]:
+    """The headers of every request: credentials, JSON both ways, who is asking."""
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return {
+        "x-api-key": api_key,
+        "x-api-secret-key": api_secret,
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "User-Agent": f"reconciler/{__version__} (python {python})",
+    }
 
 
-_STATUS_ERRORS: dict[int, type[ApiError]] = {
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitedError,
-}
+def _parse(answer: Answer, method: str, path: str) -> Any:
+    """Return the answer's JSON.
 
-
-def _shown_path(path: str, params: Mapping[str, Any] | None) -> str:
-    return f"{path}?{urllib.parse.urlencode(params)}" if params else path
-
-
-def _rate_limit_delay(headers: Mapping[str, str], attempt: int) -> float:
-    """Return the seconds to wait after the ``attempt``-th (0-based) 429 in a row."""
-    seconds = _seconds_header(headers.get("x-rate-limit-retry-after-seconds"))
-    if seconds is None:
-        seconds = _retry_after(headers.get("Retry-After"))
-    if seconds is None:
-        base = min(_BACKOFF_CAP, _BACKOFF_FIRST * 2**attempt)
-        seconds = base * (1 + 0.2 * random.random())
-    return max(seconds, _MIN_RATE_LIMIT_WAIT)
-
-
-def _seconds_header(value: str | None) -> float | None:
+    Raises:
+        BadResponseError: the body is not JSON (the body itself is never quoted).
+    """
     try:
-        seconds = float(value) if value is not None else None
+        return json.loads(answer.body)
     except ValueError:
-        return None
-    return seconds if seconds is not None and math.isfinite(seconds) else None
+        pass  # no chaining: a JSONDecodeError carries the whole body, passwords included
+    kind = answer.header("Content-Type") or "no Content-Type"
+    described = f"answer is not JSON ({kind}, {len(answer.body)} bytes)"
+    raise BadResponseError(method, path, answer.status, "", described)
 
 
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` is either seconds or an HTTP date."""
-    seconds = _seconds_header(value)
-    if seconds is not None or value is None:
-        return seconds
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.timestamp() - time.time()
-
-
-def _error_details(response: requests.Response, secrets: tuple[str, ...]) -> tuple[str, str]:
+def _error_details(answer: Answer, secrets: tuple[str, ...]) -> tuple[str, str]:
     """Return ``(error type, description)`` of a non-2xx answer, ``secrets`` masked."""
-    return error_details(response.content, response.headers.get("Content-Type", ""), secrets)
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """Walk an exception, its args, ``reason``, ``__cause__`` and ``__context__``."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        linked = [*current.args, getattr(current, "reason", None)]
-        linked += [current.__cause__, current.__context__]
-        todo.extend(x for x in linked if isinstance(x, BaseException))
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the failure happened before any byte of the request left."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    return any(
-        isinstance(c, (ConnectTimeoutError, ssl.SSLCertVerificationError)) for c in _causes(exc)
-    )
-
-
-def _transport_reason(exc: requests.RequestException, read_timeout: float) -> str:
-    """A short human reason for a transport failure (no object reprs)."""
-    causes = list(_causes(exc))
-    for cause in causes:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS certificate verification failed ({cause.verify_message})"
-    checks: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
-        (ConnectionRefusedError, "connection refused"),
-        (socket.gaierror, "cannot resolve the host name"),
-        (requests.ConnectTimeout, "connection timed out"),
-        (
-            (requests.ReadTimeout, ReadTimeoutError),
-            f"timed out after {read_timeout:g}s waiting for an answer",
-        ),
-        (requests.exceptions.SSLError, "TLS error"),
-        (http.client.RemoteDisconnected, "connection closed without an answer"),
-        (ConnectionResetError, "connection reset"),
-        (requests.exceptions.ChunkedEncodingError, "answer cut short"),
-    ]
-    for kind, reason in checks:
-        if any(isinstance(c, kind) for c in causes):
-            return reason
-    return "connection failed"
+    return error_details(answer.body, answer.header("Content-Type") or "", secrets)

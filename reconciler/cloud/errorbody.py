@@ -1,6 +1,6 @@
 """Pure helpers for :mod:`reconciler.cloud.client`: error answers made short, safe single lines.
 
-Nothing here touches ``requests`` or ``urllib3`` (only the client does): the helpers take
+Nothing here touches HTTP (only :mod:`reconciler.cloud.transport` does): the helpers take
 plain values, the answer's body bytes and its ``Content-Type``. Secrets are masked before any
 text is shortened, so that a cut never leaves part of one behind.
 """

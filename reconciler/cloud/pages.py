@@ -1,9 +1,12 @@
-"""The database list of a subscription, page by page, and the shapes of its answers.
+"""The database list of a subscription, page by page, and the shapes of the answers read.
 
 ``GET /subscriptions/{id}/databases?offset=&limit=`` answers with an odd nesting,
 ``{"subscription": [{"subscriptionId": 1, "numberOfDatabases": 3, "databases": [...]}]}``,
 and with a 404 once ``offset`` is past the end of the list. The reader (the live state) and
 recovery (looking a database up by name) both walk the list here.
+
+The checks of one subscription object (:func:`live_subscription`) and of one database object
+(:func:`live_database`) live here too, so each answer shape is checked in one place.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from reconciler.cloud import paths
 from reconciler.errors import BadResponseError, NotFoundError
-from reconciler.model import LiveDatabase
+from reconciler.model import LiveDatabase, LiveSubscription
 
 PAGE_SIZE = 100
 
@@ -134,3 +137,20 @@ def live_database(entry: Any, shown: str, what: str) -> LiveDatabase:
     if not isinstance(name, str) or not name:
         raise BadResponseError("GET", shown, 200, "", f"{what} has no name")
     return LiveDatabase(id=database_id, name=name, status=str(entry.get("status", "")), raw=entry)
+
+
+def live_subscription(answer: Any, subscription_id: int, shown: str) -> LiveSubscription:
+    """Check a ``GET /subscriptions/{id}`` answer and wrap it, without its databases.
+
+    Raises:
+        BadResponseError: not an object.
+    """
+    if not isinstance(answer, Mapping):
+        raise BadResponseError("GET", shown, 200, "", "expected a subscription object")
+    return LiveSubscription(
+        id=subscription_id,
+        name=str(answer.get("name", "")),
+        status=str(answer.get("status", "")),
+        raw=answer,
+        databases=(),
+    )

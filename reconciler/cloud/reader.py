@@ -1,30 +1,50 @@
-"""Read the live state of the subscriptions a spec names (DESIGN §3, facts §2.2-2.4).
+"""Read the live state of the subscriptions a spec names.
 
 Per subscription: ``GET /subscriptions/{id}`` (a 404 lists it as missing), then
 ``GET /subscriptions/{id}/databases`` page by page, and a single-database GET only for a
-database whose spec manages its password when the list entry lacks it. Subscriptions are
-read concurrently (bounded); the pages of one subscription are read in order.
+database whose spec manages its password when the list entry lacks it (the list endpoint
+may leave passwords out). Subscriptions are read concurrently (bounded); the pages of one
+subscription are read in order. The first failure stops every worker before its next
+request.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.cloud import paths
 from reconciler.cloud.client import ApiClient
-from reconciler.cloud.pages import database_pages, live_database
+from reconciler.cloud.pages import database_pages, live_database, live_subscription
 from reconciler.errors import BadResponseError, NotFoundError
 from reconciler.model import DesiredState, LiveDatabase, LiveState, LiveSubscription
 
 logger = logging.getLogger(__name__)
 
+_Found = dict[int, LiveSubscription | None]
+
 
 class _Stopped(Exception):
     """Another worker failed: stop before the next request."""
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What every worker shares: the client, the stop flag and the page size."""
+
+    client: ApiClient
+    stop: threading.Event
+    page_size: int
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The client's GET, refused (``_Stopped``) once another worker has failed."""
+        if self.stop.is_set():
+            raise _Stopped()
+        return self.client.get(path, params or None)
 
 
 def read_live(
@@ -38,27 +58,8 @@ def read_live(
         ApiError: the first failure of any worker (the other workers stop at their next
             request); BadResponseError for answers of an unexpected shape.
     """
-    wanted = _password_names(desired)
-    ids = list(wanted)
-    stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="read") as pool:
-        futures = [
-            pool.submit(
-                _stop_all_on_error, stop, _read_subscription, client, i, wanted[i], page_size
-            )
-            for i in ids
-        ]
-        try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        except BaseException:  # Ctrl-C: drop the queue, stop the others at their next request
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        failed = _first_failure(futures, done)
-        if failed is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise failed
-    found = {i: f.result() for i, f in zip(ids, futures, strict=True)}
+    reading = _Reading(client, threading.Event(), page_size)
+    found = _read_all(reading, _password_names(desired), concurrency)
     return LiveState(
         subscriptions={i: sub for i, sub in found.items() if sub is not None},
         missing=tuple(i for i, sub in found.items() if sub is None),
@@ -79,103 +80,98 @@ def _password_names(desired: DesiredState) -> dict[int, frozenset[str]]:
     return {i: frozenset(n) for i, n in names.items()}
 
 
-def _first_failure(
-    futures: Iterable[Future[LiveSubscription | None]], done: set[Future[LiveSubscription | None]]
-) -> BaseException | None:
-    """The error of a finished future (a real one rather than a _Stopped echo)."""
+def _read_all(reading: _Reading, wanted: dict[int, frozenset[str]], concurrency: int) -> _Found:
+    """Read every subscription of ``wanted`` on at most ``concurrency`` threads, in its order.
+
+    Raises:
+        ApiError: the first failure of any worker.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="read") as pool:
+        futures = {
+            i: pool.submit(_read_or_stop_all, reading, i, names) for i, names in wanted.items()
+        }
+        _raise_first_failure(pool, reading.stop, list(futures.values()))
+    return {i: future.result() for i, future in futures.items()}
+
+
+def _raise_first_failure(
+    pool: ThreadPoolExecutor, stop: threading.Event, futures: Sequence[Future[Any]]
+) -> None:
+    """Wait for every future; on the first failure drop the queue and raise that failure."""
+    try:
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+    except BaseException:  # Ctrl-C: drop the queue, stop the others at their next request
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     errors = [f.exception() for f in futures if f in done and f.exception() is not None]
+    # A _Stopped is only the echo of another worker's failure: report the real one.
     real = [e for e in errors if not isinstance(e, _Stopped)]
-    return (real or errors or [None])[0]
+    failed = (real or errors or [None])[0]
+    if failed is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise failed
 
 
-def _stop_all_on_error(
-    stop: threading.Event,
-    read: Callable[..., LiveSubscription | None],
-    *args: Any,
+def _read_or_stop_all(
+    reading: _Reading, subscription_id: int, password_names: frozenset[str]
 ) -> LiveSubscription | None:
-    """Run ``read(*args, stop)``; on failure tell the other workers at once.
+    """Read one subscription; on failure tell the other workers at once.
 
     Set from the failing worker itself, so that a queued subscription this same thread picks
     up next is not started before the main thread has noticed.
     """
     try:
-        return read(*args, stop)
+        return _read_subscription(reading, subscription_id, password_names)
     except BaseException:
-        stop.set()
+        reading.stop.set()
         raise
 
 
 def _read_subscription(
-    client: ApiClient,
-    subscription_id: int,
-    password_names: frozenset[str],
-    page_size: int,
-    stop: threading.Event,
+    reading: _Reading, subscription_id: int, password_names: frozenset[str]
 ) -> LiveSubscription | None:
     """Read one subscription and its databases; None when it does not exist."""
     path = paths.subscription(subscription_id)
     try:
-        raw = _get(client, stop, path)
+        answer = reading.get(path)
     except NotFoundError:
         logger.debug("subscription %s does not exist", subscription_id)
         return None
-    if not isinstance(raw, Mapping):
-        raise BadResponseError("GET", path, 200, "", "expected a subscription object")
-    databases = _read_databases(client, subscription_id, page_size, stop)
-    databases = _fill_passwords(client, subscription_id, password_names, databases, stop)
-    return LiveSubscription(
-        id=subscription_id,
-        name=str(raw.get("name", "")),
-        status=str(raw.get("status", "")),
-        raw=raw,
-        databases=tuple(databases),
+    subscription = live_subscription(answer, subscription_id, path)
+    pages = database_pages(reading.get, subscription_id, reading.page_size)
+    # Every page first, then the single GETs: the list is read in one sweep.
+    listed = [database for page in pages for database in page]
+    databases = tuple(
+        _with_password(reading, subscription_id, database)
+        if database.name in password_names and _lacks_password(database.raw)
+        else database
+        for database in listed
     )
+    return replace(subscription, databases=databases)
 
 
-def _get(client: ApiClient, stop: threading.Event, path: str, **params: Any) -> Any:
-    if stop.is_set():
-        raise _Stopped()
-    return client.get(path, params or None)
+def _with_password(reading: _Reading, subscription_id: int, listed: LiveDatabase) -> LiveDatabase:
+    """Return the single-database answer for a list entry that lacks its password.
 
-
-def _read_databases(
-    client: ApiClient, subscription_id: int, page_size: int, stop: threading.Event
-) -> list[LiveDatabase]:
-    """Read the database list page by page, in order (see :mod:`reconciler.cloud.pages`)."""
-
-    def get(path: str, params: Mapping[str, Any]) -> Any:
-        return _get(client, stop, path, **params)
-
-    return [db for page in database_pages(get, subscription_id, page_size) for db in page]
-
-
-def _fill_passwords(
-    client: ApiClient,
-    subscription_id: int,
-    password_names: frozenset[str],
-    databases: list[LiveDatabase],
-    stop: threading.Event,
-) -> list[LiveDatabase]:
-    """Replace list entries lacking a password the spec manages by a single-database GET.
-
-    Memcached databases never return their SASL password (facts §6), so a GET would not
-    help them.
+    Raises:
+        BadResponseError: the answer is not a database object, or is another database.
     """
-    result = []
-    for listed in databases:
-        database = listed
-        if listed.name in password_names and _lacks_password(listed.raw):
-            path = paths.database(subscription_id, listed.id)
-            database = live_database(_get(client, stop, path), path, "the database")
-            if database.id != listed.id:
-                raise BadResponseError(
-                    "GET", path, 200, "", f"expected databaseId {listed.id}, got {database.id}"
-                )
-        result.append(database)
-    return result
+    path = paths.database(subscription_id, listed.id)
+    database = live_database(reading.get(path), path, "the database")
+    if database.id != listed.id:
+        raise BadResponseError(
+            "GET", path, 200, "", f"expected databaseId {listed.id}, got {database.id}"
+        )
+    return database
 
 
 def _lacks_password(raw: Mapping[str, Any]) -> bool:
+    """True when a list entry has no password, unless it is memcached.
+
+    The API never returns the SASL password of a memcached database, so a single GET would
+    not bring it either.
+    """
     if raw.get("protocol", "redis") == "memcached":
         return False
     security = raw.get("security")

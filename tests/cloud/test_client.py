@@ -1,4 +1,4 @@
-"""Tests for reconciler.cloud.client against a tiny scripted HTTP server on 127.0.0.1."""
+"""Tests for reconciler.cloud.client over HTTP: the shared scripted fake API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import json
 import logging
 import socket
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fake_api import FakeApi, Reply, in_order
 
 from reconciler import __version__
 from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
@@ -37,90 +35,7 @@ PASSWORD = "db-password-CCCC3333"
 UNKNOWN = "the change may or may not have taken effect; re-read before retrying"
 
 
-# --- the fake API ----------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    """One scripted answer. ``body``: dict/list → JSON, str/bytes → sent as is."""
-
-    status: int = 200
-    body: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    drop: bool = False  # read the request, then close the connection without answering
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    api: FakeApi
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        reply = self.api.record(Seen(self.command, self.path, dict(self.headers), body))
-        time.sleep(reply.delay)
-        if reply.drop:
-            self.close_connection = True
-            return
-        payload = reply.body
-        if isinstance(payload, (dict, list)):
-            payload = json.dumps(payload)
-        data = payload.encode() if isinstance(payload, str) else (payload or b"")
-        self.send_response(reply.status)
-        headers = {"Content-Type": "application/json", **reply.headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out leaves a broken pipe behind: expected here
-
-
-class FakeApi:
-    """Answers with ``replies`` in order, repeating the last one; records every request."""
-
-    def __init__(self, replies: list[Reply]) -> None:
-        self.replies = replies
-        self.seen: list[Seen] = []
-        self._lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"api": self})
-        self.server = _Server(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def record(self, seen: Seen) -> Reply:
-        with self._lock:
-            self.seen.append(seen)
-            return self.replies[min(len(self.seen), len(self.replies)) - 1]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+# --- fixtures ------------------------------------------------------------------------------
 
 
 class FakeTime:
@@ -148,7 +63,7 @@ def serve() -> Iterator[Callable[..., FakeApi]]:
     started: list[FakeApi] = []
 
     def start(*replies: Reply) -> FakeApi:
-        api = FakeApi(list(replies) or [Reply()])
+        api = FakeApi(in_order(*replies))
         started.append(api)
         return api
 

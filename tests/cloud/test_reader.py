@@ -1,17 +1,14 @@
-"""Tests for reconciler.cloud.reader against a tiny fake account served on 127.0.0.1."""
+"""Tests for reconciler.cloud.reader against a fake account served by the shared fake API."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from fake_api import FakeApi, Reply, Seen
 
 from reconciler.cloud.client import ApiClient
 from reconciler.cloud.reader import read_live
@@ -27,7 +24,7 @@ Answer = tuple[int, Any]  # (status, JSON body or None for an empty body)
 
 
 def database(database_id: int, name: str, **extra: Any) -> dict[str, Any]:
-    """A list entry: no password, as the list endpoint may answer (facts §2.3)."""
+    """A list entry: no password, as the list endpoint may answer."""
     entry = {"databaseId": database_id, "name": name, "status": "active", "protocol": "redis"}
     entry.update(extra)
     return entry
@@ -35,7 +32,11 @@ def database(database_id: int, name: str, **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class Account:
-    """Subscriptions and their databases, answered the way facts §2.2-2.4 describe.
+    """Subscriptions and their databases, answered the way the API does.
+
+    ``GET /subscriptions/{id}`` answers the subscription object, the paged list answers
+    ``{"subscription": [{"subscriptionId", "numberOfDatabases", "databases"}]}``, and the
+    single-database GET adds the ``security`` block with the password.
 
     ``end``: what a page past the end answers, "404" or "empty". ``count``: whether the list
     answer carries ``numberOfDatabases``. ``override`` answers chosen paths (with the query)
@@ -47,6 +48,11 @@ class Account:
     count: bool = True
     delay: float = 0.0
     override: dict[str, Answer] = field(default_factory=dict)
+
+    def reply(self, seen: Seen) -> Reply:
+        """Answer one request of the fake API."""
+        status, body = self.answer(urllib.parse.urlsplit(seen.path).path, seen.query)
+        return Reply(status, body, delay=self.delay)
 
     def answer(self, path: str, query: Mapping[str, str]) -> Answer:
         full = f"{path}?{urllib.parse.urlencode(query)}" if query else path
@@ -80,77 +86,22 @@ class Account:
         return 404, None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: FakeServer
-
-    def do_GET(self) -> None:
-        status, body = self.server.serve(self.path)
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class FakeServer(ThreadingHTTPServer):
-    """Serves an :class:`Account`, recording paths and the most requests in flight at once."""
-
-    def __init__(self, account: Account) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.account = account
-        self.paths: list[str] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def serve(self, raw_path: str) -> Answer:
-        with self._lock:
-            self.paths.append(raw_path.removeprefix("/v1"))
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            time.sleep(self.account.delay)
-            split = urllib.parse.urlsplit(raw_path)
-            return self.account.answer(split.path, dict(urllib.parse.parse_qsl(split.query)))
-        finally:
-            with self._lock:
-                self.in_flight -= 1
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join()
-
-
 @pytest.fixture
-def connect() -> Iterator[Callable[[Account], tuple[FakeServer, ApiClient]]]:
-    opened: list[tuple[FakeServer, ApiClient]] = []
+def connect() -> Iterator[Callable[[Account], tuple[FakeApi, ApiClient]]]:
+    opened: list[tuple[FakeApi, ApiClient]] = []
 
-    def start(account: Account) -> tuple[FakeServer, ApiClient]:
-        server = FakeServer(account)
+    def start(account: Account) -> tuple[FakeApi, ApiClient]:
+        api = FakeApi(account.reply)
         client = ApiClient(
-            server.url, "key", "secret", get_retries=0, backoff_factor=0.0, sleep=lambda s: None
+            api.url, "key", "secret", get_retries=0, backoff_factor=0.0, sleep=lambda s: None
         )
-        opened.append((server, client))
-        return server, client
+        opened.append((api, client))
+        return api, client
 
     yield start
-    for server, client in opened:
+    for api, client in opened:
         client.close()
-        server.stop()
+        api.close()
 
 
 def desired(*subscriptions: tuple[int, list[DatabaseSpec]]) -> DesiredState:
@@ -172,7 +123,7 @@ def many(count: int, first: int = 1) -> list[dict[str, Any]]:
 
 def test_builds_live_state_and_lists_missing(connect: Any) -> None:
     entries = [database(11, "a", memoryUsedInMb=3, unknownField={"x": 1}), database(12, "b")]
-    _server, client = connect(Account({1: entries, 2: []}))
+    _api, client = connect(Account({1: entries, 2: []}))
     live = read_live(client, desired((3, []), (1, []), (2, []), (4, [])))
     assert list(live.subscriptions) == [1, 2]
     assert live.missing == (3, 4)
@@ -188,12 +139,12 @@ def test_builds_live_state_and_lists_missing(connect: Any) -> None:
 
 
 def test_subscription_named_in_two_files_is_read_once(connect: Any) -> None:
-    server, client = connect(Account({1: [database(11, "a"), database(12, "b")]}))
+    api, client = connect(Account({1: [database(11, "a"), database(12, "b")]}))
     live = read_live(
         client, desired((1, [spec(1, "a")]), (1, [spec(1, "b", password=Secret("p"))]))
     )
     assert list(live.subscriptions) == [1]
-    assert server.paths == [
+    assert api.paths() == [
         "/subscriptions/1",
         "/subscriptions/1/databases?offset=0&limit=100",
         "/subscriptions/1/databases/12",
@@ -202,7 +153,7 @@ def test_subscription_named_in_two_files_is_read_once(connect: Any) -> None:
 
 def test_authentication_error_is_not_missing(connect: Any) -> None:
     account = Account({1: []}, override={"/v1/subscriptions/1": (401, None)})
-    _server, client = connect(account)
+    _api, client = connect(account)
     with pytest.raises(AuthenticationError):
         read_live(client, desired((1, [])))
 
@@ -227,10 +178,10 @@ def test_authentication_error_is_not_missing(connect: Any) -> None:
 def test_paging_stops(
     connect: Any, count: int, page_size: int, end: str, with_count: bool, offsets: list[int]
 ) -> None:
-    server, client = connect(Account({7: many(count)}, end=end, count=with_count))
+    api, client = connect(Account({7: many(count)}, end=end, count=with_count))
     live = read_live(client, desired((7, [])), page_size=page_size)
     assert [d.id for d in live.subscriptions[7].databases] == list(range(1, count + 1))
-    assert server.paths == ["/subscriptions/7"] + [
+    assert api.paths() == ["/subscriptions/7"] + [
         f"/subscriptions/7/databases?offset={o}&limit={page_size}" for o in offsets
     ]
     assert client.request_count == 1 + len(offsets)
@@ -238,7 +189,7 @@ def test_paging_stops(
 
 def test_requests_are_subscriptions_times_pages_plus_one(connect: Any) -> None:
     account = Account({i: many(100, first=i * 1000) for i in range(1, 6)})
-    _server, client = connect(account)
+    _api, client = connect(account)
     live = read_live(client, desired(*((i, []) for i in range(1, 6))))
     assert sum(len(s.databases) for s in live.subscriptions.values()) == 500
     assert client.request_count == 5 * (1 + 1)
@@ -248,10 +199,10 @@ def test_page_ignoring_offset_stops(connect: Any) -> None:
     page = {"subscription": [{"subscriptionId": 1, "databases": many(2)}]}
     query = "/v1/subscriptions/1/databases?offset={}&limit=2"
     override = {query.format(o): (200, page) for o in (0, 2)}
-    server, client = connect(Account({1: []}, override=override))
+    api, client = connect(Account({1: []}, override=override))
     live = read_live(client, desired((1, [])), page_size=2)
     assert [d.id for d in live.subscriptions[1].databases] == [1, 2]
-    assert len(server.paths) == 3
+    assert len(api.paths()) == 3
 
 
 # --- answers of the wrong shape --------------------------------------------------------------
@@ -306,14 +257,14 @@ PAGE = "/subscriptions/1/databases?offset=0&limit=100"
     ],
 )
 def test_bad_list_answers(connect: Any, body: Any, problem: str) -> None:
-    _server, client = connect(Account({1: []}, override={"/v1" + PAGE: (200, body)}))
+    _api, client = connect(Account({1: []}, override={"/v1" + PAGE: (200, body)}))
     with pytest.raises(BadResponseError) as error:
         read_live(client, desired((1, [])))
     assert str(error.value) == f"GET {PAGE}: HTTP 200: {problem}"
 
 
 def test_bad_subscription_answer(connect: Any) -> None:
-    _server, client = connect(Account({1: []}, override={"/v1/subscriptions/1": (200, [1])}))
+    _api, client = connect(Account({1: []}, override={"/v1/subscriptions/1": (200, [1])}))
     with pytest.raises(BadResponseError) as error:
         read_live(client, desired((1, [])))
     assert str(error.value) == "GET /subscriptions/1: HTTP 200: expected a subscription object"
@@ -332,7 +283,7 @@ def test_single_get_only_where_a_managed_password_is_missing(connect: Any) -> No
         database(6, "empty-security", security={}),
         database(7, "live-only"),
     ]
-    server, client = connect(Account({1: entries}))
+    api, client = connect(Account({1: entries}))
     specs = [
         spec(1, "wants-password", password=Secret("x")),
         spec(1, "no-password-in-spec", datasetSizeInGb=1),
@@ -343,7 +294,7 @@ def test_single_get_only_where_a_managed_password_is_missing(connect: Any) -> No
         spec(1, "not-live-yet", password=Secret("x")),
     ]
     live = read_live(client, desired((1, specs)))
-    assert server.paths[2:] == ["/subscriptions/1/databases/1", "/subscriptions/1/databases/6"]
+    assert api.paths()[2:] == ["/subscriptions/1/databases/1", "/subscriptions/1/databases/6"]
     by_name = {d.name: d for d in live.subscriptions[1].databases}
     assert by_name["wants-password"].raw["security"]["password"] == "pw-1"
     assert by_name["empty-security"].raw["security"]["password"] == "pw-6"
@@ -353,7 +304,7 @@ def test_single_get_only_where_a_managed_password_is_missing(connect: Any) -> No
 
 def test_single_get_of_another_database_is_a_bad_response(connect: Any) -> None:
     override = {"/v1/subscriptions/1/databases/1": (200, database(9, "other"))}
-    _server, client = connect(Account({1: [database(1, "a")]}, override=override))
+    _api, client = connect(Account({1: [database(1, "a")]}, override=override))
     with pytest.raises(BadResponseError) as error:
         read_live(client, desired((1, [spec(1, "a", password=Secret("x"))])))
     assert str(error.value) == (
@@ -367,17 +318,17 @@ def test_single_get_of_another_database_is_a_bad_response(connect: Any) -> None:
 @pytest.mark.parametrize("concurrency", [1, 2, 4])
 def test_concurrency_is_bounded(connect: Any, concurrency: int) -> None:
     account = Account({i: many(3, first=i * 10) for i in range(1, 7)}, delay=0.04)
-    server, client = connect(account)
+    api, client = connect(account)
     live = read_live(client, desired(*((i, []) for i in range(1, 7))), concurrency=concurrency)
     assert list(live.subscriptions) == list(range(1, 7))
-    assert server.max_in_flight == concurrency
+    assert api.max_in_flight == concurrency
 
 
 def test_pages_of_one_subscription_are_read_in_order(connect: Any) -> None:
-    server, client = connect(Account({1: many(7), 2: many(7, first=100)}, delay=0.01))
+    api, client = connect(Account({1: many(7), 2: many(7, first=100)}, delay=0.01))
     read_live(client, desired((1, []), (2, [])), page_size=2, concurrency=2)
     for sub in (1, 2):
-        offsets = [p.split("offset=")[1].split("&")[0] for p in server.paths if f"/{sub}/d" in p]
+        offsets = [p.split("offset=")[1].split("&")[0] for p in api.paths() if f"/{sub}/d" in p]
         assert offsets == ["0", "2", "4", "6"]
 
 
@@ -386,13 +337,13 @@ def test_first_worker_error_propagates_and_stops_the_rest(connect: Any) -> None:
         {i: many(2, first=i * 10) for i in range(1, 6)},
         override={"/v1/subscriptions/1/databases?offset=0&limit=100": (500, {"type": "BOOM"})},
     )
-    server, client = connect(account)
+    api, client = connect(account)
     with pytest.raises(ApiUnavailableError) as error:
         read_live(client, desired(*((i, []) for i in range(1, 6))), concurrency=1)
     assert str(error.value) == (
-        f"GET {PAGE}: HTTP 500, BOOM: {server.url} still failing after 0 retries"
+        f"GET {PAGE}: HTTP 500, BOOM: {api.url} still failing after 0 retries"
     )
-    assert server.paths == ["/subscriptions/1", PAGE]
+    assert api.paths() == ["/subscriptions/1", PAGE]
 
 
 def test_error_in_a_concurrent_worker_propagates(connect: Any) -> None:
@@ -401,10 +352,10 @@ def test_error_in_a_concurrent_worker_propagates(connect: Any) -> None:
         override={"/v1/subscriptions/3": (500, None)},
         delay=0.01,
     )
-    server, client = connect(account)
+    api, client = connect(account)
     with pytest.raises(ApiUnavailableError) as error:
         read_live(client, desired(*((i, []) for i in range(1, 9))), concurrency=3)
     assert str(error.value) == (
-        f"GET /subscriptions/3: HTTP 500: {server.url} still failing after 0 retries"
+        f"GET /subscriptions/3: HTTP 500: {api.url} still failing after 0 retries"
     )
-    assert len(server.paths) < 16  # the queued subscriptions were never started
+    assert len(api.paths()) < 16  # the queued subscriptions were never started

@@ -1,0 +1,104 @@
+"""The API's rate limit, seen from the client: the wait after a 429 and the request budget.
+
+Redis Cloud allows an account a fixed number of requests per one-minute window (400 at the
+time of writing) and answers 429 beyond it. A 429 means the request was not processed, so
+the client may re-send any method. The answer may say how long to wait, in
+``x-rate-limit-retry-after-seconds`` or in the standard ``Retry-After`` (seconds or an HTTP
+date); without either, waiting 1 s only burns requests in a window a minute long, so the
+back-off starts at 5 s. Every answer may carry ``X-Rate-Limit-Remaining``, which lets the
+client pause before the budget is spent instead of collecting 429s.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+
+# 429 without a delay header: 5 s, 10 s, 20 s … at most a minute, plus up to 20 % jitter.
+_BACKOFF_FIRST = 5.0
+_BACKOFF_CAP = 60.0
+_MIN_RATE_LIMIT_WAIT = 1.0
+_RATE_WINDOW = 60.0
+_BUDGET_RESERVE = 0
+
+#: ``header(name)``: an answer's header value (any case), or None.
+HeaderLookup = Callable[[str], "str | None"]
+
+
+class RateBudget:
+    """The account's request budget as last reported by ``X-Rate-Limit-Remaining``.
+
+    The API does not say when its one-minute window started, so a window is assumed to start
+    when the remaining count is first seen (or seen going up). Once it reaches the reserve,
+    every request waits until that window has ended.
+    """
+
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._window_start: float | None = None
+        self._last_remaining: int | None = None
+        self._resume_at = 0.0
+
+    def wait_turn(self) -> None:
+        """Sleep until the budget allows another request (holding the lock on purpose)."""
+        with self._lock:
+            delay = self._resume_at - self._clock()
+            if delay > 0:
+                logger.info("API request budget spent; waiting %.1fs", delay)
+                self._sleep(delay)
+
+    def observe(self, header: HeaderLookup) -> None:
+        """Record the ``X-Rate-Limit-Remaining`` header of an answer, if any."""
+        try:
+            remaining = int(header("X-Rate-Limit-Remaining") or "")
+        except ValueError:
+            return
+        with self._lock:
+            now = self._clock()
+            last = self._last_remaining
+            if self._window_start is None or last is None or remaining > last:
+                self._window_start = now
+            self._last_remaining = remaining
+            if remaining <= _BUDGET_RESERVE:
+                self._resume_at = max(self._resume_at, self._window_start + _RATE_WINDOW)
+
+
+def rate_limit_delay(header: HeaderLookup, attempt: int) -> float:
+    """Return the seconds to wait after the ``attempt``-th (0-based) 429 in a row (≥ 1 s)."""
+    seconds = _seconds_header(header("x-rate-limit-retry-after-seconds"))
+    if seconds is None:
+        seconds = _retry_after(header("Retry-After"))
+    if seconds is None:
+        base = min(_BACKOFF_CAP, _BACKOFF_FIRST * 2**attempt)
+        seconds = base * (1 + 0.2 * random.random())
+    return max(seconds, _MIN_RATE_LIMIT_WAIT)
+
+
+def _seconds_header(value: str | None) -> float | None:
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and math.isfinite(seconds) else None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` is either seconds or an HTTP date."""
+    seconds = _seconds_header(value)
+    if seconds is not None or value is None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    # An HTTP date is wall-clock time; the injected clock is monotonic and cannot say.
+    return when.timestamp() - time.time()

@@ -1,0 +1,208 @@
+"""The real transport: HTTP over ``requests`` and ``urllib3``, the only module importing them.
+
+:class:`RequestsTransport` implements :class:`reconciler.cloud.wire.Transport`:
+
+* GETs are retried by urllib3's ``Retry`` on 500/502/503/504 and on connection errors, with
+  exponential back-off and jitter; a 503's ``Retry-After`` is honoured, capped at 30 s,
+  because urllib3 sleeps on the real clock.
+* Writes (POST/PUT/DELETE/PATCH) are sent exactly once: the API offers no idempotency key,
+  so a re-sent create could create a second database.
+* A 429 is never retried here: the API did not process the request, and
+  :class:`~reconciler.cloud.client.ApiClient` waits as long as the API asks, on its injected
+  clock, within its own limit.
+* Redirects are not followed, and the cookie jar refuses every cookie, so one session can be
+  shared by every thread (urllib3's connection pool is thread-safe).
+
+Every ``requests``/``urllib3`` exception becomes a :class:`~reconciler.cloud.wire.TransportError`
+holding a short reason and whether the request may have been sent; the exception itself is
+dropped, since it holds the prepared request, credentials and body included.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import inspect
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from reconciler.cloud.wire import Answer, TransportError
+
+_RETRY_STATUSES = (500, 502, 503, 504)
+_CONNECT_TIMEOUT_MAX = 10.0
+# A 503 Retry-After is slept by urllib3 with the real clock: keep it bounded.
+_SERVER_RETRY_AFTER_MAX = 30.0
+
+
+class _GetOnlyRetry(Retry):
+    """urllib3's ``Retry`` narrowed to what is safe for this API.
+
+    urllib3 re-sends every method after a connect error and retries a GET 429 carrying
+    ``Retry-After`` by itself (sleeping on the real clock); we want writes sent exactly once
+    and 429 left to the client, so both are switched off. Every granted retry calls
+    ``on_retry`` so the transport can count the sends it made.
+    """
+
+    RETRY_AFTER_STATUS_CODES = frozenset({503})
+    on_retry: Callable[[], None] | None = None
+
+    def new(self, **kw: Any) -> _GetOnlyRetry:
+        retry = super().new(**kw)
+        retry.on_retry = self.on_retry
+        return retry
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> _GetOnlyRetry:
+        if method is not None and method.upper() != "GET":
+            # An exhausted copy makes the base class raise exactly as urllib3 would.
+            spent = self.new(total=0)
+            return Retry.increment(spent, method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if self.on_retry is not None:
+            self.on_retry()
+        return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, _SERVER_RETRY_AFTER_MAX)
+
+
+def _get_retry(retries: int, backoff_factor: float) -> _GetOnlyRetry:
+    options: dict[str, Any] = {"backoff_factor": backoff_factor}
+    if "backoff_jitter" in inspect.signature(Retry.__init__).parameters:  # urllib3 >= 2
+        options["backoff_jitter"] = backoff_factor
+    return _GetOnlyRetry(
+        total=retries,
+        other=0,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=_RETRY_STATUSES,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        **options,
+    )
+
+
+class RequestsTransport:
+    """A :class:`~reconciler.cloud.wire.Transport` over one shared ``requests.Session``.
+
+    ``get_retries`` bounds the re-sends of one GET; ``backoff_factor`` scales urllib3's
+    sleep between them (0 in tests: urllib3 sleeps on the real clock).
+    """
+
+    def __init__(
+        self, *, get_retries: int = 4, backoff_factor: float = 0.5, pool_size: int = 16
+    ) -> None:
+        # Retries happen in the thread that sent the request: a per-thread count suffices.
+        self._retries = threading.local()
+        retry = _get_retry(get_retries, backoff_factor)
+        retry.on_retry = self._count_retry
+        self._session = requests.Session()
+        for scheme in ("https://", "http://"):
+            self._session.mount(scheme, HTTPAdapter(max_retries=retry, pool_maxsize=pool_size))
+        self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+    def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+    ) -> Answer:
+        """Send one request (a GET possibly several times); return the answer, any status.
+
+        Raises:
+            TransportError: no answer; ``sent`` is False when nothing can have left.
+        """
+        self._retries.count = 0
+        try:
+            response = self._session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=body,
+                timeout=(min(timeout, _CONNECT_TIMEOUT_MAX), timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            error = TransportError(
+                _reason(exc, timeout), sent=not _never_sent(exc), attempts=self._attempts()
+            )
+        else:
+            return Answer(
+                response.status_code, dict(response.headers), response.content, self._attempts()
+            )
+        # Raised outside the handler: the requests exception (which holds the prepared
+        # request, headers and body included) must not travel on as __context__.
+        raise error
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def _count_retry(self) -> None:
+        self._retries.count = getattr(self._retries, "count", 0) + 1
+
+    def _attempts(self) -> int:
+        return 1 + int(getattr(self._retries, "count", 0))
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Walk an exception, its args, ``reason``, ``__cause__`` and ``__context__``."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [*current.args, getattr(current, "reason", None)]
+        linked += [current.__cause__, current.__context__]
+        todo.extend(x for x in linked if isinstance(x, BaseException))
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the failure happened before any byte of the request left."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    return any(
+        isinstance(c, (ConnectTimeoutError, ssl.SSLCertVerificationError)) for c in _causes(exc)
+    )
+
+
+def _reason(exc: requests.RequestException, read_timeout: float) -> str:
+    """A short human reason for a transport failure (no object reprs)."""
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate verification failed ({cause.verify_message})"
+    checks: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
+        (ConnectionRefusedError, "connection refused"),
+        (socket.gaierror, "cannot resolve the host name"),
+        (requests.ConnectTimeout, "connection timed out"),
+        (
+            (requests.ReadTimeout, ReadTimeoutError),
+            f"timed out after {read_timeout:g}s waiting for an answer",
+        ),
+        (requests.exceptions.SSLError, "TLS error"),
+        (http.client.RemoteDisconnected, "connection closed without an answer"),
+        (ConnectionResetError, "connection reset"),
+        (requests.exceptions.ChunkedEncodingError, "answer cut short"),
+    ]
+    for kind, reason in checks:
+        if any(isinstance(c, kind) for c in causes):
+            return reason
+    return "connection failed"
