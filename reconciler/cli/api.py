@@ -60,6 +60,7 @@ def _client(base_url: str, key: str, secret: str, runtime: Runtime) -> ApiClient
         clock=runtime.clock,
         sleep=runtime.sleep,
         backoff_factor=runtime.backoff_factor,
+        transport=runtime.transport() if runtime.transport is not None else None,
     )
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.cloud.wire import Transport
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,8 @@ class Runtime:
     - ``read_concurrency``: how many subscriptions the live reader reads at once.
     - ``backoff_factor``: urllib3's back-off between GET retries; urllib3 sleeps on the
       real clock, not on ``sleep``, so tests on a fake clock set it to 0.
+    - ``transport``: makes the HTTP transport of each API client (None: the real one,
+      ``requests`` with the retry rules); tests pass a fake to script the API's answers.
 
     The pacing defaults are those of ``ApiClient`` and ``read_live``.
     """
@@ -30,3 +36,4 @@ class Runtime:
     wall_clock: Callable[[], float] = time.time
     read_concurrency: int = 4
     backoff_factor: float = 0.5
+    transport: Callable[[], Transport] | None = None
