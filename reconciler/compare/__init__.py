@@ -4,19 +4,13 @@
   (where it reads back, create/update, secret, write-only, API default, canonical form,
   pair rule). Every list of field names elsewhere is derived from it.
 - :mod:`~reconciler.compare.live` — a database as ``GET`` returns it, in request form.
-- :mod:`~reconciler.compare.canonical` — canonical forms of values; version helpers.
+- :mod:`~reconciler.compare.forms` — canonical forms of values; version helpers.
 - :mod:`~reconciler.compare.pairs` — the pair rules that need both sides or the context.
 - :mod:`~reconciler.compare.comparison` — :func:`compare_database`, the one call per
   database: live request form, compared pairs and changes.
 - :mod:`~reconciler.compare.differ` — field-level changes between two canonical forms.
 """
 
-from reconciler.compare.canonical import (
-    PRIVATE_SOURCE_IPS,
-    PUBLIC_SOURCE_IPS,
-    same_version,
-    version_tuple,
-)
 from reconciler.compare.comparison import (
     Comparison,
     comparable_fields,
@@ -36,6 +30,12 @@ from reconciler.compare.fields import (
     WRITE_ONLY_FIELDS,
     Field,
     canonical,
+)
+from reconciler.compare.forms import (
+    PRIVATE_SOURCE_IPS,
+    PUBLIC_SOURCE_IPS,
+    same_version,
+    version_tuple,
 )
 from reconciler.compare.live import live_to_request
 from reconciler.compare.pairs import CompareContext

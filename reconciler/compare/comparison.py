@@ -21,9 +21,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.compare.canonical import protect_deep, secret
 from reconciler.compare.differ import diff_fields
 from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
+from reconciler.compare.forms import protect_deep, secret
 from reconciler.compare.live import live_to_request
 from reconciler.compare.pairs import MISSING, CompareContext, Pair, pair_as_read
 from reconciler.plan import FieldChange

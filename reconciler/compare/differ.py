@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.compare.fields import SECRET_FIELDS
 from reconciler.plan import FieldChange
 from reconciler.secrets import Secret, has_credentials, iter_leaves, map_leaves
@@ -114,6 +112,10 @@ def _holds_secret(value: Any) -> bool:
 
 def _changed_subpaths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[list[str]]:
     """Return the key paths (list indexes cut off) DeepDiff reports between two mappings."""
+    # Imported on first use: most plans never need it, and the spec loader imports this
+    # package (for the field catalogue) where DeepDiff's import time would be wasted.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(before, after, ignore_numeric_type_changes=True, view="tree")
     paths: list[list[str]] = []
     for levels in diff.values():

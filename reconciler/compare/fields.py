@@ -34,7 +34,7 @@ Go SDK and the Terraform provider send). The columns:
     depends on the database (the source IPs, the RESP version).
 ``canonical``
     The function that puts a value, desired or live, into its comparable form
-    (:mod:`reconciler.compare.canonical`).
+    (:mod:`reconciler.compare.forms`).
 ``pair``
     The rule that makes the (desired, live) pair to diff, or skips the field
     (:mod:`reconciler.compare.pairs`).
@@ -49,8 +49,30 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.compare import canonical as canon
-from reconciler.compare import pairs
+from reconciler.compare.forms import (
+    alert_set,
+    endpoint_set,
+    lower_text,
+    module_names,
+    plain,
+    regex_patterns,
+    remote_backup,
+    secret,
+    string_set,
+    sync_source_set,
+    version_text,
+)
+from reconciler.compare.pairs import (
+    PairRule,
+    missing_reads_as,
+    pair_as_read,
+    pair_known_only,
+    pair_modules,
+    pair_query_performance,
+    pair_remote_backup,
+    pair_source_ip,
+    pair_version,
+)
 
 
 class _NoDefault:
@@ -76,8 +98,8 @@ class Field:
     write_only: bool = False
     compared: bool = True
     api_default: Any = NO_DEFAULT
-    canonical: Callable[[Any], Any] = canon.plain
-    pair: pairs.PairRule = pairs.pair_as_read
+    canonical: Callable[[Any], Any] = plain
+    pair: PairRule = pair_as_read
 
 
 def _create_only(name: str, read_back: str, **columns: Any) -> Field:
@@ -97,13 +119,13 @@ CATALOGUE: tuple[Field, ...] = (
     _create_only("protocol", "protocol", api_default="redis"),
     _create_only("port", "publicEndpoint (else privateEndpoint): its port"),
     Field("datasetSizeInGb", "datasetSizeInGb"),
-    Field("memoryLimitInGb", "memoryLimitInGb", pair=pairs.pair_known_only),
+    Field("memoryLimitInGb", "memoryLimitInGb", pair=pair_known_only),
     Field(
         "redisVersion",
         "redisVersion",
         updatable=False,
-        canonical=canon.version_text,
-        pair=pairs.pair_version,
+        canonical=version_text,
+        pair=pair_version,
     ),
     Field("respVersion", "respVersion"),
     Field("supportOSSClusterApi", "supportOSSClusterApi", api_default=False),
@@ -119,49 +141,49 @@ CATALOGUE: tuple[Field, ...] = (
     Field(
         "replica",
         _ENDPOINTS,
-        canonical=canon.sync_source_set,
-        pair=pairs.missing_reads_as([]),
+        canonical=sync_source_set,
+        pair=missing_reads_as([]),
     ),
-    Field("replicaOf", _ENDPOINTS, canonical=canon.endpoint_set, pair=pairs.missing_reads_as([])),
+    Field("replicaOf", _ENDPOINTS, canonical=endpoint_set, pair=missing_reads_as([])),
     Field(
         "remoteBackup",
         "backup.{enableRemoteBackup, interval, timeUTC, destination}",
-        canonical=canon.remote_backup,
-        pair=pairs.pair_remote_backup,
+        canonical=remote_backup,
+        pair=pair_remote_backup,
     ),
-    Field("sourceIp", "security.sourceIps", canonical=canon.string_set, pair=pairs.pair_source_ip),
+    Field("sourceIp", "security.sourceIps", canonical=string_set, pair=pair_source_ip),
     _write_only("clientTlsCertificates"),
     _write_only("clientSslCertificate"),
-    Field("enableTls", "security.enableTls", api_default=False, pair=pairs.missing_reads_as(False)),
+    Field("enableTls", "security.enableTls", api_default=False, pair=missing_reads_as(False)),
     Field(
         "enableDefaultUser",
         "security.enableDefaultUser",
         creatable=False,
         api_default=True,
-        pair=pairs.missing_reads_as(True),
+        pair=missing_reads_as(True),
     ),
     Field(
         "password",
         "security.password",
         secret=True,
-        canonical=canon.secret,
-        pair=pairs.pair_known_only,
+        canonical=secret,
+        pair=pair_known_only,
     ),
     _write_only("saslUsername"),
-    _write_only("saslPassword", secret=True, canonical=canon.secret),
+    _write_only("saslPassword", secret=True, canonical=secret),
     Field(
         "alerts",
         "alerts[].{name, value}",
         api_default=[],
-        canonical=canon.alert_set,
-        pair=pairs.missing_reads_as([]),
+        canonical=alert_set,
+        pair=missing_reads_as([]),
     ),
     _create_only(
         "modules",
         "modules[].name",
         api_default=[],
-        canonical=canon.module_names,
-        pair=pairs.pair_modules,
+        canonical=module_names,
+        pair=pair_modules,
     ),
     _create_only("shardingType", "shardingType", api_default="default-regex-rules"),
     Field(
@@ -169,15 +191,15 @@ CATALOGUE: tuple[Field, ...] = (
         "clustering.regexRules[].pattern, by ordinal",
         creatable=False,
         api_default=[],
-        canonical=canon.regex_patterns,
-        pair=pairs.missing_reads_as([]),
+        canonical=regex_patterns,
+        pair=missing_reads_as([]),
     ),
     Field(
         "queryPerformanceFactor",
         "queryPerformanceFactor",
         api_default="standard",
-        canonical=canon.lower_text,
-        pair=pairs.pair_query_performance,
+        canonical=lower_text,
+        pair=pair_query_performance,
     ),
     Field("autoMinorVersionUpgrade", "autoMinorVersionUpgrade", api_default=True),
     Field("ramPercentage", "ramPercentage", creatable=False),
@@ -223,7 +245,7 @@ def canonical(field_name: str, value: Any) -> Any:
 
     Sets become sorted, de-duplicated lists; numbers lose a ``.0``; secrets are wrapped.
     A field the catalogue does not hold, or a value of an unexpected shape, is made
-    :func:`~reconciler.compare.canonical.plain`.
+    :func:`~reconciler.compare.forms.plain`.
     """
     row = FIELDS.get(field_name)
-    return row.canonical(value) if row is not None else canon.plain(value)
+    return row.canonical(value) if row is not None else plain(value)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.compare.canonical import PRIVATE_SOURCE_IPS, PUBLIC_SOURCE_IPS, protect, sort_key
 from reconciler.compare.fields import API_DEFAULTS, READ_AS_IS_FIELDS
+from reconciler.compare.forms import PRIVATE_SOURCE_IPS, PUBLIC_SOURCE_IPS, protect, sort_key
 from reconciler.secrets import Secret
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.compare.canonical import (
+from reconciler.compare.forms import (
     PRIVATE_SOURCE_IPS,
     PUBLIC_SOURCE_IPS,
     major,

@@ -7,10 +7,16 @@ from typing import Any
 import pytest
 from compare_support import PRIVATE_SUBSCRIPTION, SUBSCRIPTION, api_database
 
-from reconciler.compare.canonical import PRIVATE_SOURCE_IPS
-from reconciler.compare.comparison import comparable, comparable_fields, request_value
+from reconciler.compare.comparison import (
+    comparable,
+    comparable_fields,
+    compare_database,
+    request_value,
+)
+from reconciler.compare.forms import PRIVATE_SOURCE_IPS
 from reconciler.compare.live import live_to_request
 from reconciler.compare.pairs import MISSING, CompareContext
+from reconciler.plan import FieldChange
 from reconciler.secrets import Secret
 
 # --------------------------------------------------------------------------- pairwise rules
@@ -163,3 +169,31 @@ def test_request_value_wraps_secrets() -> None:
     nested = request_value("replica", {"syncSources": [{"endpoint": "redis://u:p@h:1"}]})
     assert nested == {"syncSources": [{"endpoint": Secret("redis://u:p@h:1")}]}
     assert request_value("sourceIp", []) == []
+
+
+# --------------------------------------------------------------------------- compare_database
+
+
+def test_compare_database_returns_the_live_form_the_pairs_and_the_changes() -> None:
+    db = api_database(datasetSizeInGb=1, security={"sourceIps": ["0.0.0.0/0"]})
+    fields = {"datasetSizeInGb": 2.0, "sourceIp": [], "saslUsername": "u"}
+    result = compare_database(fields, db, SUBSCRIPTION)
+    assert result.live == live_to_request(db, SUBSCRIPTION)
+    assert (result.desired, result.have) == (
+        {"datasetSizeInGb": 2, "sourceIp": []},
+        {"datasetSizeInGb": 1, "sourceIp": []},
+    )
+    assert result.changes == (FieldChange("datasetSizeInGb", 1, 2),)
+
+
+def test_compare_database_leaves_out_ignored_paths() -> None:
+    db = api_database(datasetSizeInGb=1)
+    result = compare_database({"datasetSizeInGb": 2}, db, SUBSCRIPTION, ignore=("datasetSizeInGb",))
+    assert result.changes == ()
+    assert result.desired == {"datasetSizeInGb": 2}
+
+
+def test_compare_database_reads_the_subscription_context() -> None:
+    db = api_database(security={})
+    result = compare_database({"sourceIp": PRIVATE_SOURCE_IPS}, db, PRIVATE_SUBSCRIPTION)
+    assert result.changes == ()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from compare_support import API_DATABASE, PRIVATE_SUBSCRIPTION, SUBSCRIPTION, api_database
 
-from reconciler.compare.canonical import PRIVATE_SOURCE_IPS
+from reconciler.compare.forms import PRIVATE_SOURCE_IPS
 from reconciler.compare.live import live_to_request
 from reconciler.secrets import Secret
 

@@ -1345,3 +1345,24 @@ def test_live_state_is_not_modified() -> None:
     before = copy.deepcopy([dict(db.raw) for db in live.subscriptions[SID].databases])
     build_plan(example_desired(), live)
     assert [dict(db.raw) for db in live.subscriptions[SID].databases] == before
+
+
+def test_refusals_keep_subscription_order_and_print_as_their_message() -> None:
+    first = SubscriptionSpec(
+        SID,
+        False,
+        (db_spec("cache", {"port": 13000}), db_spec("c", state="absent")),
+        HERE,
+    )
+    missing = SubscriptionSpec(2009999, False, (db_spec("a"),), HERE)
+    live = live_state(live_db(1, "cache"), live_db(3, "c"))
+    plan = build_plan(DesiredState((first, missing)), live)
+    assert [(r.rule, r.subscription_id, r.database_id, r.field) for r in plan.refusals] == [
+        (RefusalRule.CREATE_ONLY, SID, 1, "port"),
+        (RefusalRule.NO_BACKUP_LOCATION, SID, 3, None),
+        (RefusalRule.MISSING_SUBSCRIPTION, 2009999, None, None),
+    ]
+    assert [str(r) for r in plan.refusals] == [r.message for r in plan.refusals]
+    assert str(plan.refusals[2]) == (
+        "subscription 2009999 does not exist (or this API key cannot see it)"
+    )

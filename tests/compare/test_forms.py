@@ -1,4 +1,4 @@
-"""Tests for reconciler.compare.canonical and the catalogue's canonical forms."""
+"""Tests for reconciler.compare.forms and the catalogue's canonical forms."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.compare.canonical import same_version, version_tuple
 from reconciler.compare.comparison import normalise_desired
 from reconciler.compare.fields import canonical
+from reconciler.compare.forms import same_version, version_tuple
 from reconciler.secrets import Secret
 
 # --------------------------------------------------------------------------- canonical forms
