@@ -104,6 +104,40 @@ class SubscriptionSummary:
     spec_databases: int
 
 
+class RefusalRule(enum.Enum):
+    """The safety rule a refusal names; the values are short, stable identifiers."""
+
+    MISSING_SUBSCRIPTION = "missing-subscription"
+    NOT_SINGLE_REGION = "not-single-region"
+    CREATE_ONLY = "create-only"
+    VERSION_NOT_COMPARABLE = "version-not-comparable"
+    DOWNGRADE = "downgrade"
+    PASSWORD_WHILE_DEFAULT_USER_DISABLED = "password-while-default-user-disabled"
+    NO_BACKUP_LOCATION = "no-backup-location"
+    PREVENT_DESTROY = "prevent-destroy"
+    DELETE_THRESHOLD = "delete-threshold"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A safety rule the plan breaks: the plan is shown but must not be applied.
+
+    ``database_name``/``database_id`` and ``field`` are None when the rule is about a whole
+    subscription or database. ``message`` is the sentence shown to people; ``str()`` returns
+    it, so renderers and error messages print a refusal as that sentence.
+    """
+
+    rule: RefusalRule
+    subscription_id: int
+    message: str
+    database_name: str | None = None
+    database_id: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass(frozen=True)
 class Plan:
     """Actions in execution order, unmanaged databases, refusals and the fingerprint.
@@ -114,7 +148,7 @@ class Plan:
     subscriptions: tuple[SubscriptionSummary, ...]
     actions: tuple[PlannedAction, ...]
     unmanaged: tuple[UnmanagedDatabase, ...] = ()
-    refusals: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
     fingerprint: str = ""
 
     @property

@@ -4,19 +4,26 @@ A :class:`Secret` wraps a resolved secret string (a password, a URI with credent
 ``str``/``repr`` are masked, so an accidental print or log shows ``(sensitive)``; code that
 must send the value calls :meth:`Secret.reveal` at the last moment (the HTTP client does,
 through :func:`reveal`). :func:`salted_digest` lets a plan file compare secrets without
-holding them.
+holding them. :func:`mask_uri` and :func:`mask_text` hide the ``user:password@`` part of
+URIs in plain strings.
+
+Every function over JSON-like values (:func:`reveal`, :func:`masked`, :func:`salted_digest`,
+:func:`contains_secret`, :func:`clear_values`) walks it with :func:`map_leaves` or
+:func:`iter_leaves`, so they agree on what a container is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 MASK = "(sensitive)"
 
-_URI_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s]*:[^/@\s]*)@")
+_USERINFO = r"([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s]*:[^/@\s]*)@"
+_URI_USERINFO = re.compile("^" + _USERINFO)
+_USERINFO_ANYWHERE = re.compile(r"\b" + _USERINFO)
 
 
 class Secret:
@@ -53,18 +60,54 @@ def has_credentials(uri: str) -> bool:
 
 def mask_uri(uri: str) -> str:
     """Return ``uri`` with any ``user:password@`` part replaced by the mask."""
-    return _URI_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", uri)
+    return _URI_USERINFO.sub(_masked_userinfo, uri)
+
+
+def mask_text(text: str) -> str:
+    """Return free text (a reason, a refusal) with the credentials of every URI in it masked."""
+    return _USERINFO_ANYWHERE.sub(_masked_userinfo, text)
+
+
+def _masked_userinfo(match: re.Match[str]) -> str:
+    return f"{match.group(1)}{MASK}@"
+
+
+# --------------------------------------------------------------------------- JSON-like values
+
+
+def map_leaves(value: Any, leaf: Callable[[Any], Any], *, sets: bool = False) -> Any:
+    """Return a copy of a JSON-like value with every leaf replaced by ``leaf(leaf_value)``.
+
+    Mappings become dicts and lists or tuples become lists; everything else (strings,
+    numbers, None, :class:`Secret`) is a leaf. With ``sets`` a set or frozenset is walked
+    too (and becomes a list); otherwise it is a leaf.
+    """
+    if isinstance(value, Mapping):
+        return {k: map_leaves(v, leaf, sets=sets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or (sets and isinstance(value, (set, frozenset))):
+        return [map_leaves(v, leaf, sets=sets) for v in value]
+    return leaf(value)
+
+
+def iter_leaves(value: Any, *, sets: bool = False) -> Iterator[Any]:
+    """Yield the leaves of a JSON-like value, depth first (see :func:`map_leaves`)."""
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from iter_leaves(item, sets=sets)
+    elif isinstance(value, (list, tuple)) or (sets and isinstance(value, (set, frozenset))):
+        for item in value:
+            yield from iter_leaves(item, sets=sets)
+    else:
+        yield value
 
 
 def reveal(value: Any) -> Any:
     """Return a copy of a JSON-like value with every :class:`Secret` revealed."""
-    if isinstance(value, Secret):
-        return value.reveal()
-    if isinstance(value, Mapping):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [reveal(v) for v in value]
-    return value
+    return map_leaves(value, _revealed)
+
+
+def _revealed(leaf: Any) -> Any:
+    return leaf.reveal() if isinstance(leaf, Secret) else leaf
 
 
 def masked(value: Any) -> Any:
@@ -72,51 +115,36 @@ def masked(value: Any) -> Any:
 
     Plain strings that are URIs with credentials are masked too.
     """
-    if isinstance(value, Secret):
+    return map_leaves(value, _masked_leaf)
+
+
+def _masked_leaf(leaf: Any) -> Any:
+    if isinstance(leaf, Secret):
         return MASK
-    if isinstance(value, str):
-        return mask_uri(value)
-    if isinstance(value, Mapping):
-        return {k: masked(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [masked(v) for v in value]
-    return value
+    return mask_uri(leaf) if isinstance(leaf, str) else leaf
 
 
 def salted_digest(value: Any, salt: str) -> Any:
     """Return a copy of a JSON-like value with every secret replaced by a salted SHA-256."""
-    if isinstance(value, Secret):
-        digest = hashlib.sha256((salt + "\0" + value.reveal()).encode()).hexdigest()
-        return f"sha256:{digest}"
-    if isinstance(value, Mapping):
-        return {k: salted_digest(v, salt) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [salted_digest(v, salt) for v in value]
-    return value
+
+    def digest(leaf: Any) -> Any:
+        if not isinstance(leaf, Secret):
+            return leaf
+        return "sha256:" + hashlib.sha256((salt + "\0" + leaf.reveal()).encode()).hexdigest()
+
+    return map_leaves(value, digest)
 
 
 def contains_secret(value: Any) -> bool:
     """Return True when a JSON-like value holds a :class:`Secret` anywhere."""
-    if isinstance(value, Secret):
-        return True
-    if isinstance(value, Mapping):
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(contains_secret(v) for v in value)
-    return False
+    return any(isinstance(leaf, Secret) for leaf in iter_leaves(value))
 
 
 def clear_values(value: Any) -> Iterator[str]:
     """Yield the clear text of every non-empty :class:`Secret` in a JSON-like value."""
-    if isinstance(value, Secret):
-        if value.reveal():
-            yield value.reveal()
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from clear_values(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from clear_values(item)
+    for leaf in iter_leaves(value):
+        if isinstance(leaf, Secret) and leaf.reveal():
+            yield leaf.reveal()
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:

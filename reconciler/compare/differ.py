@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
+from reconciler.compare.fields import SECRET_FIELDS
 from reconciler.plan import FieldChange
-from reconciler.secrets import Secret, has_credentials
+from reconciler.secrets import Secret, has_credentials, iter_leaves, map_leaves
 
 _ABSENT = object()
 
@@ -89,7 +88,7 @@ def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
 
 def _field_changes(field: str, want: Any, have: Any) -> list[FieldChange]:
     """Return the changes for one differing field: sub-fields for mappings, else whole."""
-    if _holds_secret(want) or _holds_secret(have) or field in ("password", "saslPassword"):
+    if _holds_secret(want) or _holds_secret(have) or field in SECRET_FIELDS:
         return [FieldChange(field, _wrap(have), _wrap(want), sensitive=True)]
     if isinstance(want, Mapping) and isinstance(have, Mapping):
         subpaths = _changed_subpaths(have, want)
@@ -105,17 +104,18 @@ def _field_changes(field: str, want: Any, have: Any) -> list[FieldChange]:
 
 def _holds_secret(value: Any) -> bool:
     """Return True when a value holds a Secret or a clear string carrying credentials."""
-    if isinstance(value, str):
-        return has_credentials(value)
-    if isinstance(value, Mapping):
-        return any(_holds_secret(v) for v in value.values())
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_holds_secret(v) for v in value)
-    return isinstance(value, Secret)
+    return any(
+        isinstance(leaf, Secret) or (isinstance(leaf, str) and has_credentials(leaf))
+        for leaf in iter_leaves(value, sets=True)
+    )
 
 
 def _changed_subpaths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[list[str]]:
     """Return the key paths (list indexes cut off) DeepDiff reports between two mappings."""
+    # Imported on first use: most plans never need it, and the spec loader imports this
+    # package (for the field catalogue) where DeepDiff's import time would be wasted.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(before, after, ignore_numeric_type_changes=True, view="tree")
     paths: list[list[str]] = []
     for levels in diff.values():
@@ -148,10 +148,8 @@ def _display(value: Any) -> Any:
 
 def _wrap(value: Any) -> Any:
     """Return a value with every clear string wrapped in Secret (for sensitive changes)."""
-    if isinstance(value, str):
-        return Secret(value)
-    if isinstance(value, Mapping):
-        return {k: _wrap(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_wrap(v) for v in value]
-    return value
+    return map_leaves(value, _wrap_text, sets=True)
+
+
+def _wrap_text(leaf: Any) -> Any:
+    return Secret(leaf) if isinstance(leaf, str) else leaf

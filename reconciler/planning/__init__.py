@@ -1,6 +1,11 @@
 """Planning: desired and live state in, an inert :class:`reconciler.plan.Plan` out.
 
-- :mod:`~reconciler.planning.planner` — :func:`build_plan`: actions, order, refusals.
+- :mod:`~reconciler.planning.planner` — :func:`build_plan`: subscriptions, matching by name.
+- :mod:`~reconciler.planning.existing` — backup → upgrade → update of an existing database.
+- :mod:`~reconciler.planning.creates` — create → follow-up update → import of a new one.
+- :mod:`~reconciler.planning.deletes` — deletes, each after its backup, and their safety rules.
+- :mod:`~reconciler.planning.backups` — the backup before an update or a delete.
+- :mod:`~reconciler.planning.steps` — what each step returns: actions and refusals.
 - :mod:`~reconciler.planning.fingerprint` — the hash that tells a saved plan is stale.
 """
 

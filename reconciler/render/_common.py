@@ -10,7 +10,6 @@ with credentials loses them, so no caller can print a secret by accident.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,21 +22,13 @@ from reconciler.plan import (
     SubscriptionSummary,
     UnmanagedDatabase,
 )
-from reconciler.secrets import MASK, Secret, contains_secret
+from reconciler.secrets import MASK, Secret, contains_secret, mask_text
 
 SENSITIVE_CHANGED = "(sensitive value changed)"
 SENSITIVE_VALUE = "(sensitive value)"
 UNSET = "(unset)"
 NO_CHANGES = "No changes. The live account matches the spec."
 REFUSED_WITHOUT_ACTIONS = "No actions: the plan is refused (see above)."
-
-# Like reconciler.secrets.mask_uri, but finds URIs anywhere in free text (reasons, refusals).
-_USERINFO_ANYWHERE = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s]*:[^/@\s]*)@")
-
-
-def mask_text(text: str) -> str:
-    """Return ``text`` with the ``user:password@`` part of every URI in it masked."""
-    return _USERINFO_ANYWHERE.sub(lambda m: f"{m.group(1)}{MASK}@", text)
 
 
 @dataclass(frozen=True)

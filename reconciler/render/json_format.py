@@ -23,8 +23,8 @@ from reconciler.plan import (
     SubscriptionSummary,
     UnmanagedDatabase,
 )
-from reconciler.render._common import is_sensitive, mask_text, summary_counts
-from reconciler.secrets import MASK, Secret
+from reconciler.render._common import is_sensitive, summary_counts
+from reconciler.secrets import MASK, Secret, mask_text
 
 FORMAT_VERSION = 1
 
@@ -39,7 +39,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "subscriptions": [_subscription(s) for s in plan.subscriptions],
         "actions": [_action(a) for a in plan.actions],
         "unmanaged": [_unmanaged(u) for u in plan.unmanaged],
-        "refusals": [mask_text(r) for r in plan.refusals],
+        "refusals": [mask_text(str(r)) for r in plan.refusals],
     }
 
 

@@ -30,10 +30,10 @@ from reconciler.render._common import (
     database_label,
     group_by_subscription,
     listed_changes,
-    mask_text,
     subscription_header,
     summary_counts,
 )
+from reconciler.secrets import mask_text
 
 HEADING = "### reconciler plan"
 _MAX_CHANGES = 50  # per action; a row stays readable and small
@@ -117,7 +117,7 @@ class _Document:
     def __init__(self, plan: Plan, limit: int) -> None:
         self.limit = limit
         self.head = _head(plan)
-        self.refusals = [f"- {md_escape(mask_text(r))}" for r in plan.refusals]
+        self.refusals = [f"- {md_escape(mask_text(str(r)))}" for r in plan.refusals]
         self.blocks = [_block(b) for b in group_by_subscription(plan)]
         self.item_count = sum(len(b.rows) + len(b.unmanaged) for b in self.blocks)
 

@@ -1,6 +1,6 @@
 """The Terraform-like text plan (``--format text``, the default).
 
-Layout (DESIGN §4)::
+Layout::
 
     Subscription 2001234 "prod" — 4 databases live, 3 in spec
 
@@ -32,11 +32,11 @@ from reconciler.render._common import (
     database_label,
     group_by_subscription,
     listed_changes,
-    mask_text,
     subscription_header,
     summary_line,
     unmanaged_text,
 )
+from reconciler.secrets import mask_text
 
 _ACTION_INDENT = "  "
 _CHANGE_INDENT = "      "
@@ -93,8 +93,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         lines.append("")
     if plan.refusals:
         lines.append(paint(_REFUSED_STYLE, "Refused:"))
-        for reason in plan.refusals:
-            lines.append(f"{_ACTION_INDENT}{paint(_REFUSED_STYLE, '!')} {_clean(reason)}")
+        for refusal in plan.refusals:
+            lines.append(f"{_ACTION_INDENT}{paint(_REFUSED_STYLE, '!')} {_clean(str(refusal))}")
         lines.append("")
     lines.append(paint(_BOLD, summary_line(plan)))
     return "\n".join(lines) + "\n"

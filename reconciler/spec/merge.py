@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.compare import SECRET_FIELDS
 from reconciler.errors import SpecProblem
 from reconciler.model import (
     DatabaseSpec,
@@ -205,7 +206,7 @@ def _import(raw: dict[str, Any]) -> ImportSpec:
 
 def _protect(fields: dict[str, Any]) -> dict[str, Any]:
     """Return ``fields`` with passwords and credential-carrying URIs wrapped in Secret."""
-    for name in ("password", "saslPassword"):
+    for name in SECRET_FIELDS:
         if name in fields:
             fields[name] = Secret(fields[name])
     if "replicaOf" in fields:

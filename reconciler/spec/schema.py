@@ -21,6 +21,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from reconciler.compare import SECRET_FIELDS
 from reconciler.errors import SpecProblem
 from reconciler.secrets import MASK, mask_uri
 from reconciler.spec.located import Path, Position, render_path
@@ -37,7 +38,7 @@ _EXPECTED = {
     "array": "a list",
     "null": "null",
 }
-_PASSWORD_FIELDS = frozenset({"password", "saslPassword"})
+_PASSWORD_FIELDS = SECRET_FIELDS
 _URI_FIELDS = frozenset({"replicaOf", "importFromUri", "endpoint"})
 _YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 _NOT_IN_DEFAULTS = ("name", "state", "import")

@@ -1,4 +1,4 @@
-"""End to end against the simulator: a new password and a default-user switch (facts §2.6).
+"""End to end against the simulator: a new password and a default-user switch.
 
 The API refuses a new password in the request that disables the default user, and a new
 password while the default user is disabled; the planner splits or refuses such changes.

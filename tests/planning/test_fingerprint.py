@@ -27,7 +27,7 @@ SUBSCRIPTION = {"id": SID, "name": "prod", "status": "active", "deploymentType":
 
 
 def raw_db(db_id: int, name: str, **changes: Any) -> dict[str, Any]:
-    """Return a database as the API lists it (facts §3, abridged)."""
+    """Return a database as the API lists it (abridged)."""
     raw: dict[str, Any] = {
         "databaseId": db_id,
         "name": name,

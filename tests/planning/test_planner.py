@@ -25,6 +25,8 @@ from reconciler.plan import (
     FieldChange,
     Plan,
     PlannedAction,
+    Refusal,
+    RefusalRule,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
@@ -46,7 +48,7 @@ DEFAULT_REGEX = [
 
 
 def api_db(db_id: int, name: str, **changes: Any) -> dict[str, Any]:
-    """Return a database as the API lists it (facts §3), top-level keys replaced (None drops)."""
+    """Return a database as the API lists it, top-level keys replaced (None drops)."""
     raw: dict[str, Any] = {
         "databaseId": db_id,
         "name": name,
@@ -768,10 +770,15 @@ NEW_PW = Secret("new-password-of-cache")
 PASSWORD_CHANGE = FieldChange("password", OLD_PW, NEW_PW, True)
 ENABLED_USER = api_db(1, "cache")["security"]
 DISABLED_USER = {**ENABLED_USER, "enableDefaultUser": False}
-PASSWORD_REFUSAL = (
+PASSWORD_REFUSAL = Refusal(
+    RefusalRule.PASSWORD_WHILE_DEFAULT_USER_DISABLED,
+    SID,
     "subscription 2001234 database 'cache' (db 1): the password cannot change while the "
     "default user is disabled (the API refuses it); set enableDefaultUser: true, or keep the "
-    "live password (leave password out of the spec or list it in lifecycle.ignoreChanges)"
+    "live password (leave password out of the spec or list it in lifecycle.ignoreChanges)",
+    "cache",
+    1,
+    "password",
 )
 
 
@@ -1089,8 +1096,14 @@ def test_backup_needed_without_location_refuses() -> None:
     plan = plan_of(db_spec("c", state="absent"), [live_db(3, "c"), *others(4)])
     assert kinds(plan) == [("delete", "c")]
     assert plan.refusals == (
-        "subscription 2001234 database 'c' (db 3): a backup is required before delete but the "
-        "database has no backup location and no lifecycle.backupPath",
+        Refusal(
+            RefusalRule.NO_BACKUP_LOCATION,
+            SID,
+            "subscription 2001234 database 'c' (db 3): a backup is required before delete but "
+            "the database has no backup location and no lifecycle.backupPath",
+            "c",
+            3,
+        ),
     )
 
 
@@ -1099,8 +1112,14 @@ def test_backup_before_update_without_location_refuses() -> None:
     plan = plan_of(spec, live_db(3, "c"))
     assert kinds(plan) == [("update", "c")]
     assert plan.refusals == (
-        "subscription 2001234 database 'c' (db 3): a backup is required before update but the "
-        "database has no backup location and no lifecycle.backupPath",
+        Refusal(
+            RefusalRule.NO_BACKUP_LOCATION,
+            SID,
+            "subscription 2001234 database 'c' (db 3): a backup is required before update but "
+            "the database has no backup location and no lifecycle.backupPath",
+            "c",
+            3,
+        ),
     )
 
 
@@ -1111,8 +1130,14 @@ def test_prevent_destroy_refuses() -> None:
     plan = plan_of(spec, [live_db(3, "c"), *others(4)])
     assert kinds(plan) == [("delete", "c")]
     assert plan.refusals == (
-        "subscription 2001234 database 'c' (db 3): lifecycle.preventDestroy is set but the plan "
-        "would delete it",
+        Refusal(
+            RefusalRule.PREVENT_DESTROY,
+            SID,
+            "subscription 2001234 database 'c' (db 3): lifecycle.preventDestroy is set but the "
+            "plan would delete it",
+            "c",
+            3,
+        ),
     )
 
 
@@ -1129,9 +1154,15 @@ def test_pruned_database_without_location_refuses_with_a_hint() -> None:
         [db_spec(f"other-{i}") for i in range(4)], [live_db(2, "stray"), *others(4)], prune=True
     )
     assert plan.refusals == (
-        "subscription 2001234 database 'stray' (db 2): a backup is required before delete but the "
-        "database has no backup location and no lifecycle.backupPath; name it in a file with "
-        "state: absent and a lifecycle.backupPath (or backupBeforeDelete: false)",
+        Refusal(
+            RefusalRule.NO_BACKUP_LOCATION,
+            SID,
+            "subscription 2001234 database 'stray' (db 2): a backup is required before delete "
+            "but the database has no backup location and no lifecycle.backupPath; name it in a "
+            "file with state: absent and a lifecycle.backupPath (or backupBeforeDelete: false)",
+            "stray",
+            2,
+        ),
     )
 
 
@@ -1157,7 +1188,8 @@ def test_delete_threshold(live_count: int, deleted: int, refused: bool) -> None:
         f'subscription 2001234 "prod": the plan deletes {deleted} of its {live_count} live '
         "databases, more than 30 %; use --force to allow it"
     )
-    assert plan.refusals == ((expected,) if refused else ())
+    refusal = Refusal(RefusalRule.DELETE_THRESHOLD, SID, expected)
+    assert plan.refusals == ((refusal,) if refused else ())
     assert plan_of(specs, dbs, force=True).refusals == ()
 
 
@@ -1189,8 +1221,15 @@ def test_create_only_field_change_refuses(
         live_db(51170943, "cache", **live_changes),
     )
     assert plan.refusals == (
-        f"subscription 2001234 database 'cache' (db 51170943): {message} on an existing database; "
-        "Redis Cloud would have to recreate it (delete it and create it again)",
+        Refusal(
+            RefusalRule.CREATE_ONLY,
+            SID,
+            f"subscription 2001234 database 'cache' (db 51170943): {message} on an existing "
+            "database; Redis Cloud would have to recreate it (delete it and create it again)",
+            "cache",
+            51170943,
+            next(iter(fields)),
+        ),
     )
     (update,) = plan.actions
     assert update.request.body == {"datasetSizeInGb": 2}
@@ -1200,16 +1239,30 @@ def test_redis_version_down_refuses() -> None:
     plan = plan_of(db_spec("q", {"redisVersion": "7.2"}), live_db(7, "q"))
     assert plan.actions == ()
     assert plan.refusals == (
-        "subscription 2001234 database 'q' (db 7): redisVersion cannot go down from '7.4' to "
-        "'7.2'; Redis Cloud only upgrades",
+        Refusal(
+            RefusalRule.DOWNGRADE,
+            SID,
+            "subscription 2001234 database 'q' (db 7): redisVersion cannot go down from '7.4' to "
+            "'7.2'; Redis Cloud only upgrades",
+            "q",
+            7,
+            "redisVersion",
+        ),
     )
 
 
 def test_incomparable_redis_versions_refuse() -> None:
     plan = plan_of(db_spec("q", {"redisVersion": "latest"}), live_db(7, "q"))
     assert plan.refusals == (
-        "subscription 2001234 database 'q' (db 7): redisVersion cannot change from '7.4' to "
-        "'latest': they are not comparable versions",
+        Refusal(
+            RefusalRule.VERSION_NOT_COMPARABLE,
+            SID,
+            "subscription 2001234 database 'q' (db 7): redisVersion cannot change from '7.4' to "
+            "'latest': they are not comparable versions",
+            "q",
+            7,
+            "redisVersion",
+        ),
     )
 
 
@@ -1217,7 +1270,13 @@ def test_missing_subscription_refuses() -> None:
     plan = build_plan(desired(db_spec("a"), sid=2009999), LiveState({}, missing=(2009999,)))
     assert plan.actions == ()
     assert plan.subscriptions == (SubscriptionSummary(2009999, "", 0, 1),)
-    assert plan.refusals == ("subscription 2009999 does not exist (or this API key cannot see it)",)
+    assert plan.refusals == (
+        Refusal(
+            RefusalRule.MISSING_SUBSCRIPTION,
+            2009999,
+            "subscription 2009999 does not exist (or this API key cannot see it)",
+        ),
+    )
 
 
 def test_active_active_subscription_refuses() -> None:
@@ -1228,8 +1287,12 @@ def test_active_active_subscription_refuses() -> None:
     )
     assert plan.actions == ()
     assert plan.refusals == (
-        'subscription 2001234 "prod" is not a Pro single-region subscription '
-        "(deploymentType 'active-active'); reconciler manages only those",
+        Refusal(
+            RefusalRule.NOT_SINGLE_REGION,
+            SID,
+            'subscription 2001234 "prod" is not a Pro single-region subscription '
+            "(deploymentType 'active-active'); reconciler manages only those",
+        ),
     )
 
 
@@ -1282,3 +1345,24 @@ def test_live_state_is_not_modified() -> None:
     before = copy.deepcopy([dict(db.raw) for db in live.subscriptions[SID].databases])
     build_plan(example_desired(), live)
     assert [dict(db.raw) for db in live.subscriptions[SID].databases] == before
+
+
+def test_refusals_keep_subscription_order_and_print_as_their_message() -> None:
+    first = SubscriptionSpec(
+        SID,
+        False,
+        (db_spec("cache", {"port": 13000}), db_spec("c", state="absent")),
+        HERE,
+    )
+    missing = SubscriptionSpec(2009999, False, (db_spec("a"),), HERE)
+    live = live_state(live_db(1, "cache"), live_db(3, "c"))
+    plan = build_plan(DesiredState((first, missing)), live)
+    assert [(r.rule, r.subscription_id, r.database_id, r.field) for r in plan.refusals] == [
+        (RefusalRule.CREATE_ONLY, SID, 1, "port"),
+        (RefusalRule.NO_BACKUP_LOCATION, SID, 3, None),
+        (RefusalRule.MISSING_SUBSCRIPTION, 2009999, None, None),
+    ]
+    assert [str(r) for r in plan.refusals] == [r.message for r in plan.refusals]
+    assert str(plan.refusals[2]) == (
+        "subscription 2009999 does not exist (or this API key cannot see it)"
+    )

@@ -15,6 +15,8 @@ from reconciler import __version__
 from reconciler.plan import (
     ActionKind,
     Plan,
+    Refusal,
+    RefusalRule,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
@@ -23,6 +25,11 @@ from reconciler.render.json_format import json_value
 from reconciler.secrets import Secret
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reconciler" / "schemas" / "plan.schema.json"
+
+
+def refusals(*messages: str) -> tuple[Refusal, ...]:
+    """Return refusals with these messages (renderers show a refusal as its message)."""
+    return tuple(Refusal(RefusalRule.CREATE_ONLY, PROD, message) for message in messages)
 
 
 def secret_plan() -> Plan:
@@ -71,7 +78,7 @@ def secret_plan() -> Plan:
             act(ActionKind.DELETE, "old", 7),
         ),
         unmanaged=(UnmanagedDatabase(PROD, 9, "analytics"),),
-        refusals=(f"replicaOf {replica} is not reachable",),
+        refusals=refusals(f"replicaOf {replica} is not reachable"),
         fingerprint="sha256:0123",
     )
 
@@ -250,7 +257,7 @@ def test_schema_describes_every_property() -> None:
 
 @pytest.mark.parametrize(
     "plan",
-    [secret_plan(), Plan((), ()), Plan((), (), refusals=("no",), fingerprint="")],
+    [secret_plan(), Plan((), ()), Plan((), (), refusals=refusals("no"), fingerprint="")],
     ids=["full", "empty", "refused"],
 )
 def test_render_json_validates_against_schema(plan: Plan) -> None:

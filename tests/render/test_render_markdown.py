@@ -13,6 +13,8 @@ from plan_factory import CANARY, PROD, STAGING, act
 from reconciler.plan import (
     ActionKind,
     Plan,
+    Refusal,
+    RefusalRule,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
@@ -27,6 +29,11 @@ NOTE = re.compile(
     r"([\d,]+)-character comment\); run `reconciler plan` for the full plan\.$",
     re.MULTILINE,
 )
+
+
+def refusals(*messages: str) -> tuple[Refusal, ...]:
+    """Return refusals with these messages (renderers show a refusal as its message)."""
+    return tuple(Refusal(RefusalRule.CREATE_ONLY, PROD, message) for message in messages)
 
 
 def small_plan() -> Plan:
@@ -51,7 +58,9 @@ def small_plan() -> Plan:
             act(ActionKind.DELETE, "legacy-cache", 51170942),
         ),
         unmanaged=(UnmanagedDatabase(PROD, 51170950, "analytics"),),
-        refusals=("deleting sessions (db 51170941) is prevented by lifecycle.preventDestroy",),
+        refusals=refusals(
+            "deleting sessions (db 51170941) is prevented by lifecycle.preventDestroy"
+        ),
     )
 
 
@@ -233,7 +242,7 @@ def test_attacks_in_names_values_and_reasons_cannot_break_the_comment() -> None:
         subscriptions=(SubscriptionSummary(PROD, '</summary></details><script>x</script>"', 9, 9),),
         actions=actions,
         unmanaged=tuple(UnmanagedDatabase(PROD, 100 + i, a) for i, a in enumerate(ATTACKS)),
-        refusals=tuple(ATTACKS),
+        refusals=refusals(*ATTACKS),
     )
     md = render_markdown(plan)
     assert_well_formed(md)
@@ -311,7 +320,9 @@ def test_custom_limit_and_first_shown_count() -> None:
 
 def test_refusals_are_cut_last_when_nothing_else_fits() -> None:
     plan = Plan(
-        (), (act(ActionKind.DELETE, "x", 1),), refusals=tuple(f"r{i}" * 50 for i in range(100))
+        (),
+        (act(ActionKind.DELETE, "x", 1),),
+        refusals=refusals(*(f"r{i}" * 50 for i in range(100))),
     )
     md = render_markdown(plan, limit=3_000)
     assert len(md) <= 3_000
@@ -353,5 +364,5 @@ def test_long_names_are_clipped_but_keep_the_database_id() -> None:
 
 
 def test_refused_plan_without_actions_does_not_claim_no_changes() -> None:
-    plan = Plan((), (), refusals=("subscription 1 does not exist",))
+    plan = Plan((), (), refusals=refusals("subscription 1 does not exist"))
     assert "No changes" not in render_markdown(plan)

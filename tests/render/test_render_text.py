@@ -12,11 +12,18 @@ from reconciler.plan import (
     ActionKind,
     Plan,
     PlannedAction,
+    Refusal,
+    RefusalRule,
     SubscriptionSummary,
     UnmanagedDatabase,
 )
 from reconciler.render import color_enabled, render_text
 from reconciler.secrets import Secret
+
+
+def refusals(*messages: str) -> tuple[Refusal, ...]:
+    """Return refusals with these messages (renderers show a refusal as its message)."""
+    return tuple(Refusal(RefusalRule.CREATE_ONLY, PROD, message) for message in messages)
 
 
 def example_plan() -> Plan:
@@ -211,7 +218,7 @@ def test_refusals_block_and_summary_without_optional_counts() -> None:
     plan = Plan(
         subscriptions=(SubscriptionSummary(PROD, "prod", 4, 4),),
         actions=(act(ActionKind.UPDATE, "cache", 7, ("replication", False, True)),),
-        refusals=(
+        refusals=refusals(
             "protocol of sessions (db 51170941) differs (redis → memcached): "
             "Redis Cloud would have to recreate the database",
             "redisVersion of queue (db 51170944) would go down (7.4 → 7.2)",
@@ -233,7 +240,7 @@ def test_refusals_block_and_summary_without_optional_counts() -> None:
 
 
 def test_refusals_are_red_with_colour() -> None:
-    plan = Plan((), (), refusals=("no",))
+    plan = Plan((), (), refusals=refusals("no"))
     assert "\x1b[1;31mRefused:\x1b[0m\n  \x1b[1;31m!\x1b[0m no\n" in render_text(plan, color=True)
 
 
@@ -476,7 +483,7 @@ def test_planner_shaped_actions(action: PlannedAction, lines: list[str]) -> None
 
 
 def test_refused_plan_without_actions_does_not_claim_no_changes() -> None:
-    plan = Plan((), (), refusals=("subscription 1 does not exist",))
+    plan = Plan((), (), refusals=refusals("subscription 1 does not exist"))
     text = render_text(plan)
     assert "No changes" not in text
     assert text.rstrip().endswith("No actions: the plan is refused (see above).")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.compare import SECRET_FIELDS
 from reconciler.errors import SpecError
 from reconciler.model import DatabaseSpec, DesiredState, ImportSpec, Lifecycle
 from reconciler.secrets import Secret
@@ -289,6 +290,13 @@ def test_passwords_from_defaults_are_secrets(tmp_path: Path) -> None:
     db = load(tmp_path, {"a.yaml": text}, {"PW": "shared"}).subscriptions[0].databases[0]
     assert db.fields == {"password": Secret("shared")}
     assert "shared" not in repr(db)
+
+
+@pytest.mark.parametrize("field", sorted(SECRET_FIELDS))
+def test_every_secret_field_of_the_catalogue_is_wrapped(tmp_path: Path, field: str) -> None:
+    text = HEAD + f"  - id: 1\n    databases: [{{name: a, {field}: '${{PW}}'}}]\n"
+    db = load(tmp_path, {"a.yaml": text}, {"PW": "hidden"}).subscriptions[0].databases[0]
+    assert db.fields == {field: Secret("hidden")}
 
 
 def test_secret_values_never_show_in_the_desired_state(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from reconciler.compare import SECRET_FIELDS
 from reconciler.spec import load_schema
 from reconciler.spec.schema import StrictValidator, _inlined_schema, _validator, validate
 from reconciler.spec.yamlload import read_document
@@ -18,7 +19,8 @@ SPECS = Path(__file__).resolve().parents[1] / "specs"
 OPENAPI = Path(__file__).resolve().parents[3] / "shared/reference/redis-cloud-openapi.json"
 OWN = {"name", "state", "lifecycle", "import"}
 
-# The request fields the spec manages (DESIGN §2; Pro single-region databases).
+# The request fields the spec manages (of Pro single-region databases); the field catalogue
+# (reconciler.compare.fields) must hold a row for each (tests/compare/test_fields.py).
 REQUEST_FIELDS = {
     "protocol", "port", "datasetSizeInGb", "memoryLimitInGb", "redisVersion", "respVersion",
     "supportOSSClusterApi", "useExternalEndpointForOSSClusterApi", "dataPersistence",
@@ -242,3 +244,13 @@ def test_integers_must_be_written_as_integers(value: str, message: str) -> None:
     text = f"version: 1\nsubscriptions: [{{id: 1, databases: [{{name: a, port: {value}}}]}}]\n"
     doc = read_document(text, "f.yaml", {})
     assert [p.message for p in validate(doc, "f.yaml")] == [message]
+
+
+@pytest.mark.parametrize("field", sorted(SECRET_FIELDS))
+def test_a_secret_field_value_never_shows_in_a_message(field: str) -> None:
+    database = f"{{name: a, {field}: 98765.4321}}"
+    text = f"version: 1\nsubscriptions: [{{id: 1, databases: [{database}]}}]\n"
+    doc = read_document(text, "f.yaml", {})
+    assert [p.message for p in validate(doc, "f.yaml")] == [
+        "expected a string, got a number; write it in quotes"
+    ]

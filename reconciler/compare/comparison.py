@@ -1,0 +1,120 @@
+"""Compare one database: spec fields against the live read, field by field.
+
+Three steps, all pure functions:
+
+1. :func:`~reconciler.compare.live.live_to_request` puts the live read in request form.
+2. :func:`normalise_desired` (and :func:`~reconciler.compare.fields.canonical` for the live
+   side) puts each field into its canonical form and drops the fields never compared.
+3. :func:`comparable` applies each field's pair rule, which may need both sides or the
+   database's :class:`~reconciler.compare.pairs.CompareContext`.
+
+:func:`compare_database` runs them and the differ in one call and returns a
+:class:`Comparison`. Secrets (passwords, URIs with credentials) are
+:class:`~reconciler.secrets.Secret` on both sides, so a comparison never needs them in
+clear outside ``Secret.__eq__``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.compare.differ import diff_fields
+from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
+from reconciler.compare.forms import protect_deep, secret
+from reconciler.compare.live import live_to_request
+from reconciler.compare.pairs import MISSING, CompareContext, Pair, pair_as_read
+from reconciler.plan import FieldChange
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One database compared.
+
+    ``live`` is the live read in request form (:func:`live_to_request`); ``desired`` and
+    ``have`` hold the canonical desired and live values of the fields compared (same keys);
+    ``changes`` the differences, in spec order, without the ignored paths.
+    """
+
+    live: Mapping[str, Any]
+    desired: Mapping[str, Any]
+    have: Mapping[str, Any]
+    changes: tuple[FieldChange, ...]
+
+
+def compare_database(
+    spec_fields: Mapping[str, Any],
+    live_raw: Mapping[str, Any],
+    subscription_raw: Mapping[str, Any],
+    ignore: Collection[str] = (),
+) -> Comparison:
+    """Return the comparison of a database's spec fields with its live read.
+
+    ``live_raw`` and ``subscription_raw`` are the objects as the API returned them;
+    ``ignore`` holds field paths left out of the changes (``lifecycle.ignoreChanges``).
+    Never raises on a strange payload: odd values simply compare unequal.
+    """
+    live = live_to_request(live_raw, subscription_raw)
+    context = CompareContext.for_database(spec_fields, live, subscription_raw)
+    desired, have = comparable_fields(spec_fields, live, context)
+    return Comparison(live, desired, have, diff_fields(desired, have, ignore=ignore))
+
+
+def normalise_desired(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the canonical comparable form of desired request fields.
+
+    Fields never compared (write-only ones, ``name``, request switches) are dropped; every
+    other field is canonicalised as :func:`~reconciler.compare.fields.canonical` describes.
+    """
+    return {k: canonical(k, v) for k, v in fields.items() if k not in NOT_COMPARED_FIELDS}
+
+
+def comparable(field: str, desired: Any, live: Any, *, context: CompareContext) -> Pair | None:
+    """Return the (desired, live) pair to compare for ``field``, or None to skip it.
+
+    Both values are canonical; ``live`` is :data:`~reconciler.compare.pairs.MISSING` when
+    the API did not return the field. None means "not comparable": the field is never
+    compared, unknown live, or bundled (modules on Redis ≥ 8). When the two are equivalent
+    the pair holds the desired form twice.
+    """
+    row = FIELDS.get(field)
+    if row is None:
+        return pair_as_read(desired, live, context)
+    return row.pair(desired, live, context) if row.compared else None
+
+
+def comparable_fields(
+    desired_fields: Mapping[str, Any],
+    live_request: Mapping[str, Any],
+    context: CompareContext,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (desired, live) canonical mappings holding only the fields to compare.
+
+    ``desired_fields`` are the spec's request fields, ``live_request`` the output of
+    :func:`live_to_request`. Keys of the two results are the same.
+    """
+    desired_out: dict[str, Any] = {}
+    live_out: dict[str, Any] = {}
+    for field, want in normalise_desired(desired_fields).items():
+        have = canonical(field, live_request[field]) if field in live_request else MISSING
+        pair = comparable(field, want, have, context=context)
+        if pair is None:
+            log.debug("field %s is not compared", field)
+            continue
+        desired_out[field], live_out[field] = pair
+    return desired_out, live_out
+
+
+def request_value(field: str, value: Any) -> Any:
+    """Return a desired field value as it goes into a request body: secrets wrapped.
+
+    Passwords become :class:`~reconciler.secrets.Secret`; strings with credentials anywhere
+    inside (replicaOf URIs, sync source endpoints, storage paths) become Secret too.
+    """
+    if field in SECRET_FIELDS:
+        return secret(value)
+    return protect_deep(value)
