@@ -1,6 +1,9 @@
 """Applying a plan: one action at a time, waiting for every asynchronous task.
 
-- :mod:`~reconciler.apply.executor` — :func:`apply_plan`.
+- :mod:`~reconciler.apply.executor` — :func:`apply_plan`, the run over the plan's actions.
+- :mod:`~reconciler.apply.step` — one action: wait, send, follow its task, settle, verify.
+- :mod:`~reconciler.apply.kinds` — what differs between kinds of action, as one table.
+- :mod:`~reconciler.apply.context` — the run's fixed context and the state actions share.
 - :mod:`~reconciler.apply.recovery` — deciding what a lost or refused write did.
 - :mod:`~reconciler.apply.waiting` — the poll schedule and the poller.
 - :mod:`~reconciler.apply.progress` — progress lines.

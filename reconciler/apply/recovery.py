@@ -1,43 +1,39 @@
-"""Lost answers and an earlier run's leftovers: re-read, then decide.
+"""Lost answers, refused writes and an earlier run's leftovers: re-read, then decide.
 
 The rule: a write whose outcome is unknown is never blindly re-sent: re-read, then decide.
 
 After an :class:`reconciler.errors.UnknownOutcomeError` on a write, two traces are looked for
 during at most :data:`UNKNOWN_OUTCOME_GRACE` seconds:
 
-* a task in ``GET /tasks`` of the action's ``commandType`` (:data:`COMMAND_TYPES`) stamped
-  after the send, give or take :data:`TASK_CLOCK_SKEW`, unknown to this run and not already
-  finished at the first look (that is an older task, maybe a failure of an earlier run): the
-  executor follows it;
-* the change itself, re-read: a database with the create's name, an update's fields already
-  equal, the upgrade's version, a deleted database gone or ``deleting``. A backup or an import
-  leaves no such trace.
+* a task in ``GET /tasks`` of the action's ``commandType`` (from
+  :data:`reconciler.apply.kinds.KINDS`) stamped after the send, give or take
+  :data:`TASK_CLOCK_SKEW`, unknown to this run and not already finished at the first look
+  (that is an older task, maybe a failure of an earlier run): the executor follows it;
+* the change itself, re-read as the kind's table entry says: a database with the create's
+  name, an update's fields already equal, the upgrade's version, a deleted database gone or
+  ``deleting``. A backup or an import leaves no such trace.
 
 Only when neither shows up is the request sent again, at most :data:`MAX_SENDS` times in all.
 
-An earlier run killed mid-action leaves work the plan could not see. A create refused with a
-409 name clash adopts the database holding the name (waiting while a create task is under
-way) when it has every field the create would have set (:func:`check_adopted`). A backup
-before delete of a database already being deleted is done with a note
-(:data:`NOTHING_TO_BACK_UP`): there is nothing left to back up.
+A write refused with a 409 (or a 403 "not active") usually means "not now": the executor
+waits for the resources to be active and sends again. A create refused because its name is
+taken is different: an earlier run killed mid-action leaves work the plan could not see. The
+database holding the name is adopted (waiting while a create task is under way) when it has
+every field the create would have set (checked by the create's entry of the table). A backup
+before delete of a database already being deleted has nothing left to back up
+(:meth:`Recovery.being_deleted`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeGuard
+from typing import Any, TypeGuard
 
-from reconciler.apply.waiting import TASK_COMPLETED, Poller, parse_timestamp, resource_id
-from reconciler.cloud import database_pages, paths
-from reconciler.compare import (
-    CompareContext,
-    comparable_fields,
-    diff_fields,
-    live_to_request,
-    same_version,
-)
+from reconciler.apply.context import ActionScope
+from reconciler.apply.kinds import KINDS, KindRules, request_body
+from reconciler.cloud import database_pages, paths, tasks
 from reconciler.errors import (
     ApiError,
     BadResponseError,
@@ -45,32 +41,14 @@ from reconciler.errors import (
     NotFoundError,
     UnknownOutcomeError,
 )
-from reconciler.plan import ActionKind, PlannedAction
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_OUTCOME_GRACE = 15.0  # look for a lost write's trace this long before re-sending
 MAX_SENDS = 3  # sends of one request whose answers were all lost before giving up
 TASK_CLOCK_SKEW = 60.0  # tolerated difference between our clock and the API's
-NOTHING_TO_BACK_UP = "the database is being deleted already (an earlier run?); nothing to back up"
 _ADOPTED = "the name was taken by a database being created (an earlier run?); adopted"
-_FINISHED = frozenset({TASK_COMPLETED, "processing-error"})
-
-COMMAND_TYPES = {
-    ActionKind.CREATE: "databaseCreateRequest",
-    ActionKind.UPDATE: "databaseUpdateRequest",
-    ActionKind.DELETE: "databaseDeleteRequest",
-    ActionKind.BACKUP: "databaseBackupRequest",
-    ActionKind.IMPORT: "databaseImportRequest",
-    ActionKind.UPGRADE: "databaseUpgradeRequest",
-}
-
-
-class ApiReader(Protocol):
-    """What re-reading needs of :class:`reconciler.cloud.client.ApiClient`."""
-
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET and return parsed JSON."""
+_IN_PLACE = "answer lost; the change was in place"
 
 
 @dataclass(frozen=True)
@@ -81,28 +59,17 @@ class Trace:
     resend: bool = False  # no trace: send the request again
     task_id: str | None = None  # the task to follow
     db_id: int | None = None  # the database found by the create's name
+    name_clash: ConflictError | None = None  # the 409 of a create that adopted ``db_id``
 
 
 class Recovery:
-    """The re-reads of one action that decide what a lost or refused write did.
+    """The re-reads of one action that decide what a lost or refused write did."""
 
-    ``known_tasks`` is shared by the whole run: the tasks it followed or saw finished, which
-    are never taken for the trace of a lost write.
-    """
+    def __init__(self, scope: ActionScope) -> None:
+        self._scope = scope
+        self._rules: KindRules = KINDS[scope.action.kind]
 
-    def __init__(
-        self,
-        client: ApiReader,
-        action: PlannedAction,
-        poller: Poller,
-        known_tasks: set[str],
-        status: Callable[[str], None],
-    ) -> None:
-        self._client = client
-        self._action = action
-        self._poller = poller
-        self._known_tasks = known_tasks
-        self._status = status
+    # ------------------------------------------------------------------ a lost answer
 
     def after_lost_answer(
         self,
@@ -121,13 +88,13 @@ class Recovery:
                 deadline passed.
         """
         log.warning("%s; looking for its effect before deciding", exc)
-        self._status("answer lost, checking whether the request took effect")
-        until = min(self._poller.deadline, self._poller.clock() + UNKNOWN_OUTCOME_GRACE)
-        probe = self._trace_probe(sent_at, db_id, sub_raw)
-        found = self._poller.watch(probe, until=until).value
+        self._scope.status("answer lost, checking whether the request took effect")
+        poller = self._scope.poller
+        until = min(poller.deadline, poller.clock() + UNKNOWN_OUTCOME_GRACE)
+        found = poller.watch(self._trace_probe(sent_at, db_id, sub_raw), until=until).value
         if found is not None:
             return found
-        if sends >= MAX_SENDS or self._poller.clock() >= self._poller.deadline:
+        if sends >= MAX_SENDS or poller.clock() >= poller.deadline:
             raise exc
         log.warning(
             "no trace of the lost %s after %.0fs; sending it again",
@@ -144,11 +111,11 @@ class Recovery:
 
         def probe() -> tuple[str, Trace | None]:
             nonlocal looked
-            tasks = self.list_tasks()
-            if tasks is not None and not looked:
+            listed = self._list_tasks()
+            if listed is not None and not looked:
                 looked = True
-                self._ignore_finished(tasks)
-            task_id = self._pick_task(tasks or [], sent_at, db_id)
+                self._ignore_finished(listed)
+            task_id = self._pick_task(listed or [], sent_at, db_id)
             if task_id is not None:
                 how = f"followed task {task_id}" if task_id else "the change was in place"
                 return "task found", Trace(f"answer lost; {how}", task_id=task_id)
@@ -157,17 +124,16 @@ class Recovery:
 
         return probe
 
-    def list_tasks(self) -> list[Mapping[str, Any]] | None:
+    def _list_tasks(self) -> list[Mapping[str, Any]] | None:
         """Return the account's tasks (``GET /tasks``), or None when they cannot be listed."""
         try:
-            listing = self._client.get(paths.TASKS)
+            listing = self._scope.client.get(paths.TASKS)
         except (NotFoundError, BadResponseError) as exc:
             log.info("cannot list tasks: %s", exc)
             return None
-        tasks = listing.get("tasks") if isinstance(listing, Mapping) else listing
-        return [t for t in (tasks if isinstance(tasks, list) else []) if isinstance(t, Mapping)]
+        return tasks.task_list(listing)
 
-    def _ignore_finished(self, tasks: list[Mapping[str, Any]]) -> None:
+    def _ignore_finished(self, listed: list[Mapping[str, Any]]) -> None:
         """Count the tasks already finished at the first look after a lost answer as known.
 
         The request went out a moment ago and a task takes seconds, so a finished task is an
@@ -175,19 +141,19 @@ class Recovery:
         ours finished that fast (an answer lost after a long wait), the re-read of the change
         still finds it; a backup or import, which leave no trace, is then sent again.
         """
-        self._known_tasks.update(
-            str(task.get("taskId")) for task in tasks if task.get("status") in _FINISHED
+        self._scope.state.known_tasks.update(
+            str(task.get("taskId")) for task in listed if task.get("status") in tasks.TASK_FINISHED
         )
 
     def _pick_task(
-        self, tasks: list[Mapping[str, Any]], sent_at: float, db_id: int | None
+        self, listed: list[Mapping[str, Any]], sent_at: float, db_id: int | None
     ) -> str | None:
         """Return the newest unknown task of this action's type stamped after ``sent_at``."""
         candidates = [
             (stamp, str(task["taskId"]))
-            for task in tasks
+            for task in listed
             if self._is_ours(task, db_id)
-            and (stamp := parse_timestamp(task.get("timestamp"))) is not None
+            and (stamp := tasks.parse_timestamp(task.get("timestamp"))) is not None
             and stamp >= sent_at - TASK_CLOCK_SKEW
         ]
         return max(candidates)[1] if candidates else None
@@ -195,162 +161,119 @@ class Recovery:
     def _is_ours(self, task: Mapping[str, Any], db_id: int | None) -> bool:
         """Could ``task`` be the one our lost write started?"""
         task_id = task.get("taskId")
-        if not isinstance(task_id, str) or task_id in self._known_tasks:
+        if not isinstance(task_id, str) or task_id in self._scope.state.known_tasks:
             return False
-        if task.get("commandType") != COMMAND_TYPES[self._action.kind]:
+        if task.get("commandType") != self._rules.command_type:
             return False
-        resource = resource_id(task)
+        resource = tasks.resource_id(task)
         return resource is None or db_id is None or resource == db_id
 
     def _change_seen(self, db_id: int | None, sub_raw: Mapping[str, Any]) -> Trace | None:
         """Return the trace when a re-read shows the change already made, else None."""
-        in_place = "answer lost; the change was in place"
-        if self._action.kind is ActionKind.CREATE:
-            new_id = self.find_by_name()
-            return None if new_id is None else Trace(in_place, db_id=new_id)
-        return Trace(in_place) if self._change_visible(db_id, sub_raw) else None
+        if self._rules.creates:
+            new_id = self._find_by_name()
+            return None if new_id is None else Trace(_IN_PLACE, db_id=new_id)
+        in_place = self._rules.in_place
+        if in_place is None:
+            return None  # the kind leaves no trace on the database itself
 
-    def _change_visible(self, db_id: int | None, sub_raw: Mapping[str, Any]) -> bool:
-        """Does a re-read of the database show this (non-create) change already made?"""
-        kind = self._action.kind
-        if kind in (ActionKind.BACKUP, ActionKind.IMPORT):
-            return False  # leaves no trace on the database itself
-        try:
-            raw = get_object(self._client, self._db_path(db_id))
-        except NotFoundError:
-            if kind is ActionKind.DELETE:
-                return True
-            raise
-        if kind is ActionKind.DELETE:
-            return raw.get("status") == "deleting"
-        body = self._action.request.body
-        body = body if isinstance(body, Mapping) else {}
-        if kind is ActionKind.UPGRADE:
-            return same_version(body.get("targetRedisVersion"), raw.get("redisVersion"))
-        return not unapplied_fields(body, raw, sub_raw)
+        def fetch() -> Mapping[str, Any]:
+            return self._scope.get_object(self._scope.database_path(db_id))
 
-    def adopt_by_name(self, clash: ConflictError) -> Trace:
+        changed = in_place(request_body(self._scope.action), fetch, sub_raw)
+        return Trace(_IN_PLACE) if changed else None
+
+    # ------------------------------------------------------------------ a refused write
+
+    def after_refusal(self, exc: ApiError) -> Trace | None:
+        """Decide what a write refused with a 409 or 403 means.
+
+        Returns None for "not now" (wait for the resources and send again), or the database
+        adopted by a create whose name an earlier run's create holds.
+
+        Raises:
+            ApiError: ``exc``, when waiting will not help.
+        """
+        if self._rules.creates and _is_name_clash(exc):
+            return self._adopt_by_name(exc)
+        if not _means_not_active(exc):
+            raise exc
+        return None
+
+    def _adopt_by_name(self, clash: ConflictError) -> Trace:
         """Return the database holding this create's name as the one created (``db_id``).
 
         An earlier run killed after sending this same create leaves a database the plan did
         not see (it is listed only once its task is processed). Wait while a create task
-        unknown to this run is under way until the name is listed; the executor then checks
-        with :func:`check_adopted` that it has every field this create would have set.
+        unknown to this run is under way until the name is listed; the create's check then
+        makes sure it has every field this create would have set.
 
         Raises:
             ConflictError: ``clash``, when the name is not listed and no create is under way.
         """
         log.warning("%s; looking for the database holding the name", clash)
-        self._status("name taken, looking for the database holding it")
+        self._scope.status("name taken, looking for the database holding it")
 
         def probe() -> tuple[str, int | None]:
-            db_id = self.find_by_name()
+            db_id = self._find_by_name()
             if db_id is not None:
                 return "listed", db_id
             if not self._create_under_way():
                 raise clash
             return "being created", None
 
-        what = f"database {self._action.name!r}"
-        db_id = self._poller.wait(what, "listed", probe, noun="database")
-        return Trace(_ADOPTED, db_id=db_id)
+        what = f"database {self._scope.action.name!r}"
+        db_id = self._scope.poller.wait(what, "listed", probe, noun="database")
+        return Trace(_ADOPTED, db_id=db_id, name_clash=clash)
 
     def _create_under_way(self) -> bool:
         """Is a create task this run does not know about still being processed?"""
         return any(
-            task.get("commandType") == COMMAND_TYPES[ActionKind.CREATE]
-            and task.get("status") not in _FINISHED
-            and task.get("taskId") not in self._known_tasks
-            for task in self.list_tasks() or []
+            task.get("commandType") == self._rules.command_type
+            and task.get("status") not in tasks.TASK_FINISHED
+            and task.get("taskId") not in self._scope.state.known_tasks
+            for task in self._list_tasks() or []
         )
 
-    def find_by_name(self) -> int | None:
+    # ------------------------------------------------------------------ re-reads
+
+    def _find_by_name(self) -> int | None:
         """Return the id of the database named like the action, listing page by page."""
-        sid = self._action.subscription_id
-        for page in database_pages(self._client.get, sid):
+        action = self._scope.action
+        for page in database_pages(self._scope.client.get, action.subscription_id):
             for db in page:
-                if db.name == self._action.name:
+                if db.name == action.name:
                     return db.id
         return None
 
     def wait_listed(self) -> int:
         """Return the id of the database named like the action, waiting for it to be listed."""
-        name = self._action.name
 
         def probe() -> tuple[str, int | None]:
-            db_id = self.find_by_name()
+            db_id = self._find_by_name()
             return ("listed" if db_id is not None else "not listed"), db_id
 
-        return self._poller.wait(f"database {name!r}", "listed", probe, noun="database")
+        what = f"database {self._scope.action.name!r}"
+        return self._scope.poller.wait(what, "listed", probe, noun="database")
 
     def being_deleted(self, db_id: int | None) -> bool:
         """Is the database gone or in status ``deleting`` (a backup has nothing to take)?"""
         try:
-            return get_object(self._client, self._db_path(db_id)).get("status") == "deleting"
+            raw = self._scope.get_object(self._scope.database_path(db_id))
         except NotFoundError:
             return True
-
-    def _db_path(self, db_id: int | None) -> str:
-        return paths.database(self._action.subscription_id, str(db_id))
+        return raw.get("status") == "deleting"
 
 
-def is_name_clash(exc: ApiError) -> TypeGuard[ConflictError]:
+def _is_name_clash(exc: ApiError) -> TypeGuard[ConflictError]:
     """Is this refused write a 409 because the name is taken?"""
-    return isinstance(exc, ConflictError) and not means_not_active(exc)
+    return isinstance(exc, ConflictError) and not _means_not_active(exc)
 
 
-def means_not_active(exc: ApiError) -> bool:
+def _means_not_active(exc: ApiError) -> bool:
     """Is this refused write a "not now" (retry once active) rather than a real conflict?"""
     kind = exc.error_type.upper()
     if isinstance(exc, ConflictError):
         # a name clash will not go away by waiting
         return "NAME" not in kind and "already exists" not in exc.description.lower()
     return exc.status == 403 and ("NOT_ACTIVE" in kind or "PENDING" in kind)
-
-
-def is_backup_before_delete(actions: Sequence[PlannedAction], index: int) -> bool:
-    """Is action ``index`` (1-based) a backup whose next action deletes the same database?"""
-    action = actions[index - 1]
-    following = actions[index] if index < len(actions) else None
-    return (
-        action.kind is ActionKind.BACKUP
-        and following is not None
-        and following.kind is ActionKind.DELETE
-        and (following.subscription_id, following.database_id)
-        == (action.subscription_id, action.database_id)
-    )
-
-
-def check_adopted(
-    clash: ConflictError,
-    body: Mapping[str, Any],
-    db_raw: Mapping[str, Any],
-    sub_raw: Mapping[str, Any],
-) -> None:
-    """Check that a database adopted after ``clash`` has every field of the create ``body``.
-
-    Raises:
-        ConflictError: ``clash`` with the fields that differ added to its description.
-    """
-    fields = unapplied_fields(body, db_raw, sub_raw)
-    if fields:
-        text = f"{clash.description}; it differs from this create in: {', '.join(fields)}"
-        raise ConflictError(clash.method, clash.path, clash.status, clash.error_type, text)
-
-
-def unapplied_fields(
-    body: Mapping[str, Any], db_raw: Mapping[str, Any], sub_raw: Mapping[str, Any]
-) -> list[str]:
-    """Return the paths of the fields of ``body`` that the live database does not show."""
-    live = live_to_request(db_raw, sub_raw)
-    context = CompareContext.for_database(body, live, sub_raw)
-    want, have = comparable_fields(body, live, context)
-    return [change.path for change in diff_fields(want, have)]
-
-
-def get_object(client: ApiReader, path: str) -> Mapping[str, Any]:
-    """GET ``path`` and return the answer. Raises BadResponseError when it is not an object."""
-    answer = client.get(path)
-    if not isinstance(answer, Mapping):
-        raise BadResponseError("GET", path, 200, "", "answer is not a JSON object")
-    return answer

@@ -26,7 +26,8 @@ minute even with the database and subscription polls added.
 The poller
 ----------
 :class:`Poller` runs one probe until it reports a value, with an injected clock and sleep (so
-tests never wait), a deadline shared by every wait of one action, a stop flag checked
+tests never wait), a deadline shared by every wait of one action (``timeout`` seconds after
+it started), a stop flag checked
 between polls (Ctrl-C stops after the current request), and a callback told every state seen.
 A timeout raises :class:`reconciler.errors.WaitTimeoutError` naming what was awaited, the
 state wanted and the last state seen.
@@ -34,9 +35,10 @@ state wanted and the last state seen.
 Probes
 ------
 :func:`status_probe` reads a database or subscription: ``active`` is done, ``error`` fails
-(:class:`reconciler.errors.ResourceFailedError`), any other status is pending (facts §3.4).
-:func:`task_probe` reads ``GET /tasks/{id}`` (facts §4.2-4.5): ``processing-completed`` is
-done; early 404s are tolerated; ``processing-error``, a ``response.error`` (object or bare
+(:class:`reconciler.errors.ResourceFailedError`), any other status is pending: the API keeps
+adding transitional statuses. :func:`task_probe` reads ``GET /tasks/{id}`` (the task
+vocabulary is :mod:`reconciler.cloud.tasks`): ``processing-completed`` is done; the 404s of a
+task just accepted are tolerated; ``processing-error``, a ``response.error`` (object or bare
 string) or an unknown status raises :class:`reconciler.errors.TaskFailedError` with the task
 id, error type, status and description.
 """
@@ -44,19 +46,15 @@ id, error type, status and description.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
-from reconciler.cloud import paths
+from reconciler.cloud import tasks
 from reconciler.errors import (
     ApiUnavailableError,
-    BadResponseError,
     NotFoundError,
     ResourceFailedError,
-    TaskFailedError,
     WaitTimeoutError,
 )
 
@@ -70,9 +68,6 @@ STOP_CHECK_SLICE = 1.0  # a Ctrl-C is noticed within this many seconds of sleepi
 MAX_UNREACHABLE_POLLS = 3  # consecutive polls the API may be down (after the client's retries)
 EARLY_MISSES_LIMIT = 5  # 404s on a new task or database tolerated before EARLY_MISSES_WINDOW …
 EARLY_MISSES_WINDOW = 10.0  # … and for this many seconds whatever their number
-
-TASK_COMPLETED = "processing-completed"
-TASK_PENDING = frozenset({"initialized", "received", "processing-in-progress"})
 
 T = TypeVar("T")
 
@@ -147,7 +142,7 @@ def status_probe(
 def early_misses(clock: Callable[[], float]) -> Callable[[], bool]:
     """Return a check to call on each 404: True while it may be a new thing not yet visible.
 
-    A task or database just created can be unknown for a moment (facts §4.2): a 404 is
+    A task or database just created can be unknown to the API for a moment: a 404 is
     tolerated while fewer than :data:`EARLY_MISSES_LIMIT` were seen, or during the first
     :data:`EARLY_MISSES_WINDOW` seconds.
     """
@@ -168,7 +163,8 @@ def task_probe(
     """Return a probe over ``GET /tasks/{id}`` (``fetch``) done when the task completed.
 
     The probe tolerates early 404s (see :func:`early_misses`), then raises NotFoundError;
-    it raises TaskFailedError when the task failed (see :func:`task_state`).
+    it raises TaskFailedError when the task failed (see
+    :func:`reconciler.cloud.tasks.task_state`).
     """
     tolerate = early_misses(clock)
     since = clock()
@@ -181,78 +177,9 @@ def task_probe(
                 return "not found yet", None
             detail = f"the task is still unknown {clock() - since:.0f}s after it was accepted"
             raise NotFoundError(exc.method, exc.path, 404, exc.error_type, detail) from exc
-        return task_state(task_id, task)
+        return tasks.task_state(task_id, task)
 
     return probe
-
-
-def task_state(task_id: str, task: Any) -> tuple[str, Mapping[str, Any] | None]:
-    """Return ``(status, task)`` when completed, ``(status, None)`` while pending.
-
-    Raises TaskFailedError for ``processing-error``, a ``response.error`` whatever the
-    status, and any status we do not know (the Go SDK does the same); BadResponseError
-    when the answer is not an object.
-    """
-    if not isinstance(task, Mapping):
-        raise BadResponseError("GET", paths.task(task_id), 200, "", "task is not a JSON object")
-    status = str(task.get("status") or "(no status)")
-    response = task.get("response")
-    error = response.get("error") if isinstance(response, Mapping) else None
-    if error is None and status in TASK_PENDING:
-        return status, None
-    if error is None and status == TASK_COMPLETED:
-        return status, task
-    raise _task_failure(task_id, status, task, error)
-
-
-def _task_failure(
-    task_id: str, status: str, task: Mapping[str, Any], error: Any
-) -> TaskFailedError:
-    """Build the TaskFailedError for a failed task; ``error`` is an object or a bare string."""
-    description = str(task.get("description") or "")
-    if isinstance(error, Mapping):
-        error_type = str(error.get("type") or "")
-        error_status = str(error.get("status") or "")
-        description = str(error.get("description") or description)
-    elif error:
-        error_type, error_status = str(error), ""
-    else:
-        error_type, error_status = "", status
-        if status != "processing-error":
-            description = f"unexpected task status '{status}'"
-    response = task.get("response")
-    extra = response.get("additionalInfo") if isinstance(response, Mapping) else None
-    if extra:
-        description = f"{description} ({extra})" if description else str(extra)
-    return TaskFailedError(task_id, error_type, error_status, description)
-
-
-def resource_id(task: Mapping[str, Any]) -> int | None:
-    """Return the task's ``response.resourceId`` (a create's new database id), or None."""
-    response = task.get("response")
-    resource = response.get("resourceId") if isinstance(response, Mapping) else None
-    return resource if isinstance(resource, int) and not isinstance(resource, bool) else None
-
-
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$")
-
-
-def parse_timestamp(value: Any) -> float | None:
-    """Return an API timestamp (``2024-04-15T09:08:04.222268Z``) as POSIX seconds, or None.
-
-    Any number of fraction digits is accepted (the API sends up to nine); no zone is UTC.
-    """
-    match = _STAMP.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        return None
-    base = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    fraction = float(match.group(2)) if match.group(2) else 0.0
-    zone = match.group(3) or "Z"
-    if zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        base -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return base.timestamp() + fraction
 
 
 @dataclass(frozen=True)
@@ -271,17 +198,22 @@ class Poller:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-        deadline: float,
+        started: float,
         timeout: float,
         stop_requested: Callable[[], bool] = lambda: False,
         on_state: Callable[[str, str], None] | None = None,
     ) -> None:
         self.clock = clock
         self._sleep = sleep
-        self.deadline = deadline
+        self.started = started
         self.timeout = timeout
         self._stop_requested = stop_requested
         self._on_state = on_state
+
+    @property
+    def deadline(self) -> float:
+        """When every wait of this poller ends: ``timeout`` seconds after ``started``."""
+        return self.started + self.timeout
 
     def wait(
         self,

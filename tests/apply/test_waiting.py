@@ -1,4 +1,4 @@
-"""Tests for reconciler.apply.waiting: schedule, poller, task reading (fake clock, no waiting)."""
+"""Tests for apply.waiting (schedule, poller) and cloud.tasks (reading a task); no waiting."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import pytest
 from reconciler.apply.waiting import (
     Poller,
     StopRequested,
-    parse_timestamp,
     poll_delay,
     poll_stats,
     poll_times,
-    resource_id,
     status_probe,
-    task_state,
 )
+from reconciler.cloud.tasks import parse_timestamp, resource_id, task_state
 from reconciler.errors import (
     ApiUnavailableError,
     BadResponseError,
@@ -44,9 +42,7 @@ class FakeClock:
 
 
 def poller(clock: FakeClock, timeout: float = 60.0, **options: Any) -> Poller:
-    return Poller(
-        clock=clock, sleep=clock.sleep, deadline=clock.now + timeout, timeout=timeout, **options
-    )
+    return Poller(clock=clock, sleep=clock.sleep, started=clock.now, timeout=timeout, **options)
 
 
 def states(*values: str | None) -> Callable[[], tuple[str, str | None]]:

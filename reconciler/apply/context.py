@@ -1,0 +1,122 @@
+"""What every part of an apply run is handed: the run's fixed context and its mutable state.
+
+- :class:`ApplyContext` (frozen): the client, the clocks, the per-action timeout, where
+  progress goes, the stop flag and the secrets to mask. Built once by
+  :func:`reconciler.apply.executor.apply_plan`.
+- :class:`RunState`: the facts an action leaves for the later ones (the ids of the databases
+  created so far, the tasks already followed or seen finished).
+- :class:`ActionScope` (frozen): one action's view of both, with its poller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reconciler.apply.progress import ProgressSink
+from reconciler.apply.waiting import Poller
+from reconciler.cloud import paths
+from reconciler.errors import BadResponseError
+from reconciler.plan import PlannedAction
+from reconciler.secrets import scrub
+
+
+class ApiReader(Protocol):
+    """What re-reading needs of :class:`reconciler.cloud.ApiClient`: ``get``."""
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and return parsed JSON."""
+
+
+class ApiClientLike(ApiReader, Protocol):
+    """What the executor needs of the API client: ``get`` and ``write``."""
+
+    def write(self, method: str, path: str, body: Any = None) -> Any:
+        """Send one POST/PUT/DELETE and return the parsed task JSON."""
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    """The fixed facts of one apply run.
+
+    ``timeout`` bounds each action (all its waits together); ``clock`` and ``sleep`` time
+    the waits; ``wall_clock`` stamps the report and matches task timestamps. ``secrets``
+    are the clear values of the plan's secrets, longest first.
+    """
+
+    client: ApiClientLike
+    timeout: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    wall_clock: Callable[[], float]
+    progress: ProgressSink
+    stop_requested: Callable[[], bool]
+    secrets: tuple[str, ...] = ()
+
+    def scrub(self, text: str) -> str:
+        """Return ``text`` with every secret value of the plan masked."""
+        return scrub(text, self.secrets)
+
+    def poller(self, started: float, on_state: Callable[[str, str], None]) -> Poller:
+        """Return the poller of an action started at ``started``: its deadline, its stop flag."""
+        return Poller(
+            clock=self.clock,
+            sleep=self.sleep,
+            started=started,
+            timeout=self.timeout,
+            stop_requested=self.stop_requested,
+            on_state=on_state,
+        )
+
+
+@dataclass
+class RunState:
+    """What the actions run so far leave for the next ones.
+
+    ``new_ids`` maps ``(subscription id, name)`` to the id a create returned;
+    ``known_tasks`` holds the tasks followed or seen finished, which are never taken for the
+    trace of a lost write.
+    """
+
+    new_ids: dict[tuple[int, str], int] = field(default_factory=dict)
+    known_tasks: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ActionScope:
+    """One action's view of the run: the context, the state, the action and its poller."""
+
+    context: ApplyContext
+    state: RunState
+    action: PlannedAction
+    started: float
+    poller: Poller
+
+    @property
+    def client(self) -> ApiClientLike:
+        """The API client."""
+        return self.context.client
+
+    def elapsed(self) -> float:
+        """Return the seconds since the action started."""
+        return self.context.clock() - self.started
+
+    def status(self, text: str) -> None:
+        """Tell the progress sink the action's state is ``text``."""
+        self.context.progress.action_status(self.action, text, self.elapsed())
+
+    def database_path(self, db_id: int | None) -> str:
+        """Return the path of database ``db_id`` of the action's subscription."""
+        return paths.database(self.action.subscription_id, str(db_id))
+
+    def get_object(self, path: str) -> Mapping[str, Any]:
+        """GET ``path`` and return the answer.
+
+        Raises:
+            BadResponseError: the answer is not a JSON object.
+        """
+        answer = self.context.client.get(path)
+        if not isinstance(answer, Mapping):
+            raise BadResponseError("GET", path, 200, "", "answer is not a JSON object")
+        return answer
