@@ -1,4 +1,4 @@
-"""Tests of reconciler/export.py: live databases → a spec that plans to no change."""
+"""Tests of reconciler/export: live databases → a spec that plans to no change."""
 
 from __future__ import annotations
 
@@ -15,14 +15,10 @@ from reconciler.cli import main
 from reconciler.cloud.client import ApiClient
 from reconciler.cloud.reader import read_live
 from reconciler.errors import BadResponseError, NotFoundError, UsageError
-from reconciler.export.exporter import (
-    HEADER,
-    export_account,
-    password_variable,
-    schema_reference,
-    split_file_name,
-    storage_type,
-)
+from reconciler.export import export_account
+from reconciler.export.document import HEADER, password_variable, schema_reference
+from reconciler.export.fields import storage_type
+from reconciler.export.files import split_file_name
 from reconciler.model import LiveSubscription
 from reconciler.planning.planner import build_plan
 from reconciler.render import render_text
@@ -659,7 +655,7 @@ def test_all_subscriptions_skip_active_active_with_a_warning(
     client_for: Callable[[RunningSimulator], ApiClient],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="reconciler.export.exporter"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.export"):
         text = export_account(client_for(matrix), subscription_ids=None, out=None, split=False)
     assert text is not None
     ids = [line.split()[2] for line in text.splitlines() if line.startswith("  - id: ")]
@@ -938,7 +934,7 @@ def test_backup_that_cannot_be_written_is_a_comment(
 
 
 def test_a_live_value_the_schema_refuses_is_reported(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="reconciler.export.exporter"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.export"):
         FakeApi(
             _db(11, "odd", redisVersion="7.4", datasetSizeInGb=1, dataPersistence="weekly")
         ).export()
@@ -952,7 +948,7 @@ def test_a_live_value_the_schema_refuses_is_reported(caplog: pytest.LogCaptureFi
 def test_a_database_in_transition_is_exported_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="reconciler.export.exporter"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.export"):
         FakeApi({**_db(11, "busy", redisVersion="7.4"), "status": "active-change-pending"}).export()
     assert caplog.messages == ["database busy (db 11) is active-change-pending; exported as read"]
 
