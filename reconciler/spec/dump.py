@@ -1,9 +1,10 @@
 """Write spec documents as YAML people can read, review and diff (the inverse of loading).
 
 PyYAML cannot write comments, and its block style spreads short lists over many lines. So
-the layout is done here and PyYAML (through :func:`.yamlio.dump_flow`) only spells the leaves: scalars and the short lists and
-mappings written in flow style (``sourceIp: [10.0.0.0/16]``), so its quoting rules keep
-every value readable back as exactly what was written.
+the layout is done here and PyYAML (through :func:`.yamlio.dump_flow`) only spells the
+leaves: scalars and the short lists and mappings written in flow style
+(``sourceIp: [10.0.0.0/16]``), so its quoting rules keep every value readable back as
+exactly what was written.
 
 Comments enter a document through two markers:
 
