@@ -1,7 +1,8 @@
 """Fixed facts of the simulated Redis Cloud: versions, modules, defaults, enumerations.
 
-Values follow the facts file (§2.5, §3); where the real API's exact value is unknown a
-plausible one is chosen and kept stable, since clients must not depend on it.
+Values follow the OpenAPI description (``DatabaseCreateRequest`` defaults, the ``Database``
+examples) and the Go SDK; where the real API's exact value is unknown a plausible one is
+chosen and kept stable, since clients must not depend on it.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ DEFAULT_REGEX_RULES: tuple[tuple[int, str], ...] = (
 DEFAULT_SOURCE_IPS = ("0.0.0.0/0",)
 PRIVATE_SOURCE_IPS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 
-# Server-side defaults for a create request (facts §2.5).
+# Server-side defaults for a create request (the OpenAPI ``DatabaseCreateRequest`` defaults;
+# enableDefaultUser and autoMinorVersionUpgrade as the Terraform provider defaults them).
 CREATE_DEFAULTS: Mapping[str, Any] = {
     "protocol": "redis",
     "redisVersion": DEFAULT_REDIS_VERSION,

@@ -1,4 +1,5 @@
-"""Cross-field rules of database requests (facts §2.5, §2.6, §5.2).
+"""Cross-field rules of database requests (the OpenAPI ``createDatabase`` and
+``updateDatabase`` operations; error types from ``ProcessorResponse.error``).
 
 Each rule looks at ``merged`` (the database configuration the request would produce, in
 request shape) and ``sent`` (the fields the request carried), so that a rule about a field
@@ -55,7 +56,8 @@ def _protocol_fields(merged: Mapping[str, Any], sent: Mapping[str, Any]) -> None
 def _modules_on_bundled_versions(merged: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
     version = str(merged.get("redisVersion", catalog.DEFAULT_REDIS_VERSION))
     if sent.get("modules") and catalog.is_bundled_modules_version(version):
-        # Text as the API gives it (facts §2.5, Terraform test Redis8_ModulesBlocked).
+        # Text as the API gives it: the Terraform provider's test Redis8_ModulesBlocked
+        # expects exactly this error.
         raise bad_request(
             f'"modules" cannot be explicitly set for Redis version {version} as modules are '
             "bundled by default",
@@ -149,9 +151,10 @@ def check_default_user(current: Mapping[str, Any], sent: Mapping[str, Any]) -> N
     """Apply the default-user rules of an update request ``sent`` to database ``current``.
 
     The API refuses a new password sent with ``enableDefaultUser: false``, and a new
-    password while the default user is disabled unless the same request enables it (facts
-    §2.6). Not a :data:`RULES` member: these rules are about a request changing a database,
-    so a seed database may well be disabled and have a password. Called when the update is
+    password while the default user is disabled unless the same request enables it (both
+    error types are in the OpenAPI ``ProcessorResponse.error`` catalogue). Not a
+    :data:`RULES` member: these rules are about a request changing a database, so a seed
+    database may well be disabled and have a password. Called when the update is
     submitted and again when its task is processed, since an update queued before it may
     have disabled the default user in between.
 

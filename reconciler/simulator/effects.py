@@ -3,7 +3,8 @@
 :func:`advance` applies every task whose processing has ended, in the order they ended,
 each as of its own end time, then forgets databases whose deletion has finished. A task's
 effect decides its outcome: ``{"resourceId": …}`` on success, ``{"error": {type, status,
-description}}`` on failure (facts §4.2).
+description}}`` on failure — an object in every real answer seen (Go SDK tests, Terraform
+provider issues), though the OpenAPI description types it as a bare string.
 """
 
 from __future__ import annotations

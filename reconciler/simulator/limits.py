@@ -1,8 +1,9 @@
 """Rate limiting (fixed 60-second window per API key) and request statistics.
 
 The real API allows 400 requests a minute per key and answers 429 beyond that, with the
-delay in ``x-rate-limit-retry-after-seconds``; the Go SDK reads ``X-Rate-Limit-Remaining``
-(facts §5.4). Statistics count API requests per ``METHOD /route-template``.
+delay in ``x-rate-limit-retry-after-seconds`` (Redis's "Use the REST API" documentation and
+its support article on 429 errors); the Go SDK (``internal/http_client.go``) reads
+``X-Rate-Limit-Remaining``. Statistics count API requests per ``METHOD /route-template``.
 """
 
 from __future__ import annotations

@@ -132,7 +132,11 @@ def dataset_size(record: Mapping[str, Any]) -> float:
 
 
 def memory_limit(record: Mapping[str, Any]) -> float:
-    """Return total memory in GB: twice the dataset with replication (facts §6.3)."""
+    """Return total memory in GB: twice the dataset with replication.
+
+    The OpenAPI description of ``datasetSizeInGb`` says so; a database created with only
+    ``memoryLimitInGb`` keeps that value.
+    """
     if record.get("memoryLimitInGb") is not None:
         return float(record["memoryLimitInGb"])
     size = dataset_size(record)

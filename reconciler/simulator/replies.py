@@ -1,8 +1,9 @@
 """What an endpoint answers: a :class:`Reply`, or an :class:`ApiProblem` it raises.
 
 Synchronous errors carry a small JSON body ``{"error": {"type", "status", "description"}}``
-(the real API's synchronous error body is undocumented, facts §9.1); task errors use the
-same ``{type, status, description}`` object inside ``response.error`` (facts §4.2).
+(the real API's synchronous error body is undocumented, and the Go SDK keeps it as opaque
+text); task errors use the same ``{type, status, description}`` object inside
+``response.error``, as the real API's task answers do.
 """
 
 from __future__ import annotations

@@ -24,13 +24,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reconciler.errors import UsageError
 from reconciler.simulator.records import build_record, pick_port
 from reconciler.simulator.replies import ApiProblem
 from reconciler.simulator.state import Account
 from reconciler.simulator.validation import validate_seed_database
+from reconciler.spec.yamlio import YamlError, safe_load
 
 PACKAGED_SEED = ("reconciler.simulator", "default-seed.yaml")
 _SUBSCRIPTION_KEYS = {
@@ -73,8 +72,8 @@ def seed_account(seed_path: Path | None, now: float) -> Account:
     """
     text, source = read_seed(seed_path)
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        document = safe_load(text)
+    except YamlError as exc:
         raise UsageError(f"{source}: not valid YAML: {exc}") from None
     return account_from_document(document, source, now)
 

@@ -4,7 +4,7 @@ Field sets follow the OpenAPI request schemas (``DatabaseCreateRequest``,
 ``DatabaseUpdateRequest``, …) plus ``autoMinorVersionUpgrade``, which the Go SDK and the
 Terraform provider send. Read-only schema properties (``subscriptionId``, ``databaseId``,
 ``commandType``) are accepted and ignored; any other unknown field is refused. Error types
-come from the API's own catalogue (``ProcessorResponse.error``, facts §5.2).
+come from the API's own catalogue (the OpenAPI ``ProcessorResponse.error`` enum).
 """
 
 from __future__ import annotations

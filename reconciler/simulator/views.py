@@ -1,4 +1,5 @@
-"""The API's read shapes, rendered from stored records (facts §2, §3, §6).
+"""The API's read shapes, rendered from stored records (the OpenAPI ``Database`` and
+``Subscription`` examples, the Go SDK's response structs).
 
 Reproduces what reads back differently from what was sent: nested ``security``,
 ``backup`` and ``clustering``; generated passwords; the default source IPs; the default

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from yaml import events as ev
-
-from reconciler.spec.located import DocumentError, located, mark_position
+from reconciler.spec import yamlio
+from reconciler.spec.located import DocumentError, located
+from reconciler.spec.yamlio import mark_position
 
 MAX_ALIAS_NODES = 100_000
 
@@ -23,7 +23,7 @@ class _Recording:
 
     __slots__ = ("events", "level", "name")
 
-    def __init__(self, name: str, start: ev.Event) -> None:
+    def __init__(self, name: str, start: yamlio.Event) -> None:
         self.name = name
         self.events = [start]
         self.level = 1
@@ -34,16 +34,16 @@ class AliasExpander:
 
     def __init__(self, file: str) -> None:
         self.file = file
-        self.anchors: dict[str, list[ev.Event]] = {}
+        self.anchors: dict[str, list[yamlio.Event]] = {}
         self.recording: list[_Recording] = []
         self.expanded = 0
 
-    def expand(self, raw: Iterable[ev.Event]) -> Iterator[ev.Event]:
+    def expand(self, raw: Iterable[yamlio.Event]) -> Iterator[yamlio.Event]:
         """Yield ``raw`` with every alias replaced by a replay of its anchored events."""
         for event in raw:
             if self.recording:
                 self._record(event)
-            if isinstance(event, ev.AliasEvent):
+            if isinstance(event, yamlio.AliasEvent):
                 yield from self._replay(event)
                 continue
             anchor = getattr(event, "anchor", None)
@@ -51,9 +51,9 @@ class AliasExpander:
                 self._anchor(str(anchor), event)
             yield event
 
-    def _record(self, event: ev.Event) -> None:
-        step = 1 if isinstance(event, ev.CollectionStartEvent) else 0
-        step -= 1 if isinstance(event, ev.CollectionEndEvent) else 0
+    def _record(self, event: yamlio.Event) -> None:
+        step = 1 if isinstance(event, yamlio.CollectionStartEvent) else 0
+        step -= 1 if isinstance(event, yamlio.CollectionEndEvent) else 0
         for recording in self.recording:
             recording.events.append(event)
             recording.level += step
@@ -61,34 +61,34 @@ class AliasExpander:
             done = self.recording.pop()
             self.anchors[done.name] = done.events
 
-    def _anchor(self, name: str, event: ev.Event) -> None:
-        if isinstance(event, ev.CollectionStartEvent):
+    def _anchor(self, name: str, event: yamlio.Event) -> None:
+        if isinstance(event, yamlio.CollectionStartEvent):
             self.recording.append(_Recording(name, event))
         else:
             self.anchors[name] = [event]
 
-    def _replay(self, alias: ev.AliasEvent) -> Iterator[ev.Event]:
+    def _replay(self, alias: yamlio.AliasEvent) -> Iterator[yamlio.Event]:
         # An explicit stack rather than recursion: aliases inside anchored nodes nest.
         stack = [iter(self._anchored(alias))]
         while stack:
             event = next(stack[-1], None)
             if event is None:
                 stack.pop()
-            elif isinstance(event, ev.AliasEvent):
+            elif isinstance(event, yamlio.AliasEvent):
                 stack.append(iter(self._anchored(event)))
             else:
-                if isinstance(event, (ev.ScalarEvent, ev.CollectionStartEvent)):
+                if isinstance(event, (yamlio.ScalarEvent, yamlio.CollectionStartEvent)):
                     self._count(alias)
                 yield event
 
-    def _anchored(self, alias: ev.AliasEvent) -> list[ev.Event]:
+    def _anchored(self, alias: yamlio.AliasEvent) -> list[yamlio.Event]:
         events = self.anchors.get(str(alias.anchor))
         if events is None:
             message = f"alias '*{alias.anchor}' refers to no anchor completed before it"
             raise DocumentError(located(self.file, mark_position(alias.start_mark), (), message))
         return events
 
-    def _count(self, alias: ev.AliasEvent) -> None:
+    def _count(self, alias: yamlio.AliasEvent) -> None:
         self.expanded += 1
         if self.expanded > MAX_ALIAS_NODES:
             message = (

@@ -1,9 +1,10 @@
 """Write spec documents as YAML people can read, review and diff (the inverse of loading).
 
 PyYAML cannot write comments, and its block style spreads short lists over many lines. So
-the layout is done here and PyYAML only spells the leaves: scalars and the short lists and
-mappings written in flow style (``sourceIp: [10.0.0.0/16]``), so its quoting rules keep
-every value readable back as exactly what was written.
+the layout is done here and PyYAML (through :func:`.yamlio.dump_flow`) only spells the
+leaves: scalars and the short lists and mappings written in flow style
+(``sourceIp: [10.0.0.0/16]``), so its quoting rules keep every value readable back as
+exactly what was written.
 
 Comments enter a document through two markers:
 
@@ -25,11 +26,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from reconciler.errors import SpecProblem
 from reconciler.secrets import Secret
 from reconciler.spec.schema import validate
+from reconciler.spec.yamlio import dump_flow
 from reconciler.spec.yamlload import DocumentError, read_document
 
 INDENT = 2
@@ -57,20 +57,9 @@ class Remark:
     text: str
 
 
+# TODO(regroup): import DumpError from reconciler.errors
 class DumpError(ValueError):
     """The data cannot be written as a spec (a secret, or a type YAML cannot hold)."""
-
-
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper that double-quotes number-like strings."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = '"' if _NUMBER_LIKE.match(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
 
 
 def dump_spec(document: Mapping[str, Any], *, header: Sequence[str] = ()) -> str:
@@ -171,15 +160,12 @@ def _escape(value: Any) -> Any:
 
 def _flow(value: Any) -> str:
     """Return a scalar or collection in YAML flow style, on one line."""
-    text: str = yaml.dump(
-        _escape(value),
-        Dumper=_Dumper,
-        default_flow_style=True,
-        sort_keys=False,
-        allow_unicode=True,
-        width=1_000_000,
-    )
-    return text.removesuffix("\n...\n").strip()
+    return dump_flow(_escape(value), double_quoted=_number_like)
+
+
+def _number_like(text: str) -> bool:
+    """True for a string written in double quotes (see :data:`_NUMBER_LIKE`)."""
+    return _NUMBER_LIKE.match(text) is not None
 
 
 def _is_scalar(value: Any) -> bool:

@@ -75,14 +75,7 @@ def load_spec(paths: Sequence[str], environ: Mapping[str, str]) -> DesiredState:
     spec_files: list[merge.SpecFile] = []
     seen: set[str] = set()
     for path in paths:
-        fresh = [c for c in _candidates(path, problems) if _first_time(c.file, seen)]
-        skipped: list[str] = []
-        read = [f for c in fresh if (f := _read(c, environ, problems, skipped)) is not None]
-        if fresh and len(skipped) == len(fresh):
-            message = f"no spec files here: {len(skipped)} YAML file(s) without "
-            message += "'version' or 'subscriptions' were skipped"
-            problems.add([SpecProblem(path, 0, 0, "", message)])
-        spec_files.extend(read)
+        spec_files.extend(_read_path(path, environ, problems, seen))
     subscriptions = _merge(spec_files, problems)
     found = problems.ordered()
     if found:
@@ -93,6 +86,23 @@ def load_spec(paths: Sequence[str], environ: Mapping[str, str]) -> DesiredState:
         logger.debug("unexpected error building the desired state", exc_info=True)
         message = f"unexpected error while merging spec files: {type(exc).__name__}: {exc}"
         raise SpecError([SpecProblem(spec_files[-1].file, 0, 0, "", message)]) from None
+
+
+def _read_path(
+    path: str, environ: Mapping[str, str], problems: _Problems, seen: set[str]
+) -> list[merge.SpecFile]:
+    """Return the spec files at ``path`` not read before (their real paths in ``seen``).
+
+    A folder whose YAML files are all skipped as non-spec files is a problem of its own.
+    """
+    fresh = [c for c in _candidates(path, problems) if _first_time(c.file, seen)]
+    skipped: list[str] = []
+    read = [f for c in fresh if (f := _read(c, environ, problems, skipped)) is not None]
+    if fresh and len(skipped) == len(fresh):
+        message = f"no spec files here: {len(skipped)} YAML file(s) without "
+        message += "'version' or 'subscriptions' were skipped"
+        problems.add([SpecProblem(path, 0, 0, "", message)])
+    return read
 
 
 def _first_time(file: str, seen: set[str]) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from reconciler.errors import SpecProblem
 
@@ -29,11 +28,6 @@ def render_path(path: Iterable[str | int]) -> str:
         else:
             out.append(f"[{part!r}]")
     return "".join(out)
-
-
-def mark_position(mark: Any) -> Position:
-    """Return the 1-based position of a PyYAML mark (0-based), ``(0, 0)`` for None."""
-    return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
 
 
 def located(file: str, position: Position, path: Path, message: str) -> SpecProblem:

@@ -2,7 +2,7 @@
 
 PyYAML's loaders drop positions, keep the last of duplicate keys without a word, follow
 YAML 1.1 (``no`` is false, ``14:00`` is the number 840) and expand aliases without limit.
-So we read the parser's event stream (libyaml when available) and build the data here:
+So we read the parser's event stream (through :mod:`.yamlio`) and build the data here:
 
 - every mapping key and every value gets a 1-based (line, column), keyed by its path;
 - duplicate keys, unsupported tags and merge keys are reported;
@@ -26,20 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-from yaml import events as ev
-
 from reconciler.errors import SpecProblem
+from reconciler.spec import yamlio
 from reconciler.spec.aliases import MAX_ALIAS_NODES, AliasExpander
 from reconciler.spec.envsubst import SubstitutionError, substitute
-from reconciler.spec.located import (
-    DocumentError,
-    Path,
-    Position,
-    located,
-    mark_position,
-    render_path,
-)
+from reconciler.spec.located import DocumentError, Path, Position, located, render_path
+from reconciler.spec.yamlio import YamlError, mark_position, parse_events
 
 # Re-exported: callers read documents through this module.
 __all__ = [
@@ -54,9 +46,6 @@ __all__ = [
 ]
 
 MAX_DEPTH = 50
-
-# libyaml is ~10x faster than the pure-Python parser; both yield the same events.
-_PARSER_LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 _CORE = "tag:yaml.org,2002:"
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -107,40 +96,17 @@ def read_document(text: str, file: str, environ: Mapping[str, str]) -> Document:
     expansion beyond :data:`MAX_ALIAS_NODES` and undefined aliases.
     """
     builder = _Builder(file, environ)
-    raw = yaml.parse(text, Loader=_PARSER_LOADER)
+    raw = parse_events(text)
     try:
         for event in AliasExpander(file).expand(raw):
             if not builder.feed(event):
                 break
-    except yaml.MarkedYAMLError as exc:
-        raise DocumentError(_syntax_problem(file, exc)) from None
-    except yaml.YAMLError as exc:
-        raise DocumentError(_reader_problem(file, text, exc)) from None
+    except YamlError as exc:
+        message = f"invalid YAML: {exc.reason}"
+        raise DocumentError(located(file, exc.position, (), message)) from None
     finally:
-        raw.close()  # type: ignore[attr-defined]
+        raw.close()
     return builder.document()
-
-
-def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> SpecProblem:
-    mark = exc.problem_mark or exc.context_mark
-    message = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
-    if exc.context and exc.problem:
-        message += f" ({exc.context}"
-        context_at = mark_position(exc.context_mark)
-        if exc.context_mark is not None and context_at != mark_position(mark):
-            message += f" at line {context_at[0]}, column {context_at[1]}"
-        message += ")"
-    return located(file, mark_position(mark), (), message)
-
-
-def _reader_problem(file: str, text: str, exc: yaml.YAMLError) -> SpecProblem:
-    offset = getattr(exc, "position", None)
-    reason = getattr(exc, "reason", None) or str(exc)
-    if not isinstance(offset, int):
-        return located(file, (0, 0), (), f"invalid YAML: {reason}")
-    line = text.count("\n", 0, offset) + 1
-    column = offset - text.rfind("\n", 0, offset)
-    return located(file, (line, column), (), f"invalid YAML: {reason}")
 
 
 class _Frame:
@@ -176,15 +142,15 @@ class _Builder:
         self.doc.data = self.root
         return self.doc
 
-    def feed(self, event: ev.Event) -> bool:
+    def feed(self, event: yamlio.Event) -> bool:
         """Take one event; return False when reading should stop."""
-        if isinstance(event, ev.ScalarEvent):
+        if isinstance(event, yamlio.ScalarEvent):
             self._scalar(event)
-        elif isinstance(event, ev.CollectionStartEvent):
+        elif isinstance(event, yamlio.CollectionStartEvent):
             self._start(event)
-        elif isinstance(event, ev.CollectionEndEvent):
+        elif isinstance(event, yamlio.CollectionEndEvent):
             self.stack.pop()
-        elif isinstance(event, ev.DocumentStartEvent):
+        elif isinstance(event, yamlio.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
                 message = "a spec file holds one YAML document; a second one starts here"
@@ -208,14 +174,14 @@ class _Builder:
     def _fatal(self, position: Position, path: Path, message: str) -> DocumentError:
         return DocumentError(located(self.file, position, path, message))
 
-    def _start(self, event: ev.CollectionStartEvent) -> None:
+    def _start(self, event: yamlio.CollectionStartEvent) -> None:
         position = mark_position(event.start_mark)
         if self._awaiting_key():
             path = self.stack[-1].path
             raise self._fatal(position, path, "a mapping key must be a plain value")
         if len(self.stack) >= MAX_DEPTH:
             raise self._fatal(position, (), f"nesting deeper than {MAX_DEPTH} levels")
-        is_mapping = isinstance(event, ev.MappingStartEvent)
+        is_mapping = isinstance(event, yamlio.MappingStartEvent)
         self._check_collection_tag(event, position, is_mapping)
         container: dict[str, Any] | list[Any] = {} if is_mapping else []
         silent = self._dropping()
@@ -223,7 +189,7 @@ class _Builder:
         self.stack.append(_Frame(container, path, silent))
 
     def _check_collection_tag(
-        self, event: ev.CollectionStartEvent, position: Position, is_mapping: bool
+        self, event: yamlio.CollectionStartEvent, position: Position, is_mapping: bool
     ) -> None:
         expected = _CORE + ("map" if is_mapping else "seq")
         if event.tag not in (None, "!", expected):
@@ -237,7 +203,7 @@ class _Builder:
             and (self.stack[-1].key is None)
         )
 
-    def _scalar(self, event: ev.ScalarEvent) -> None:
+    def _scalar(self, event: yamlio.ScalarEvent) -> None:
         position = mark_position(event.start_mark)
         if self._awaiting_key():
             self._key(event, position)
@@ -246,7 +212,7 @@ class _Builder:
         value = self._construct(event, position, path)
         self._attach(value, position)
 
-    def _key(self, event: ev.ScalarEvent, position: Position) -> None:
+    def _key(self, event: yamlio.ScalarEvent, position: Position) -> None:
         frame = self.stack[-1]
         key = str(event.value)
         assert isinstance(frame.container, dict)
@@ -287,7 +253,7 @@ class _Builder:
             frame.discard = False
         return path
 
-    def _construct(self, event: ev.ScalarEvent, position: Position, path: Path) -> Any:
+    def _construct(self, event: yamlio.ScalarEvent, position: Position, path: Path) -> Any:
         text = str(event.value)
         tag = event.tag
         if tag is None:

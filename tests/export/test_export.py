@@ -1,29 +1,24 @@
-"""Tests of reconciler/export.py: live databases → a spec that plans to no change."""
+"""reconciler/export end to end: live databases → a spec that plans to no change.
+
+The unit tests of each export module are in ``test_export_<module>.py``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler.cli import main
-from reconciler.cloud.client import ApiClient
-from reconciler.cloud.reader import read_live
-from reconciler.errors import BadResponseError, NotFoundError, UsageError
-from reconciler.export.exporter import (
-    HEADER,
-    export_account,
-    password_variable,
-    schema_reference,
-    split_file_name,
-    storage_type,
-)
-from reconciler.model import LiveSubscription
+from reconciler.cloud import ApiClient, read_live
+from reconciler.errors import UsageError
+from reconciler.export import export_account
+from reconciler.export.document import HEADER
 from reconciler.planning.planner import build_plan
 from reconciler.render import render_text
 from reconciler.simulator import RunningSimulator
@@ -36,7 +31,8 @@ EXPLICIT_PASSWORD = "explicit-pass-123"
 OPS_25K = {"by": "operations-per-second", "value": 25000}
 
 # (seed database, fields the export should write). Every field of the create and update
-# requests, set and unset, with the values that read back differently (facts §6).
+# requests, set and unset, with the values that read back differently (default source IPs,
+# the default regex rules pair, "Standard" query performance, bundled modules on Redis 8 …).
 MATRIX: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
         {"name": "plain", "redisVersion": "7.4", "datasetSizeInGb": 1},
@@ -659,7 +655,7 @@ def test_all_subscriptions_skip_active_active_with_a_warning(
     client_for: Callable[[RunningSimulator], ApiClient],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="reconciler.export.exporter"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.export"):
         text = export_account(client_for(matrix), subscription_ids=None, out=None, split=False)
     assert text is not None
     ids = [line.split()[2] for line in text.splitlines() if line.startswith("  - id: ")]
@@ -701,30 +697,6 @@ def test_named_subscriptions_keep_their_order_once_each(
 
 
 # --------------------------------------------------------------------------- writing files
-
-
-@pytest.mark.parametrize(
-    ("out", "split", "message"),
-    [
-        (None, True, "--split writes one file per subscription: give a folder with --out"),
-        ("file.yaml", True, "--split needs a folder for --out, but {tmp}/file.yaml is a file"),
-        ("folder", False, "--out {tmp}/folder is a folder: give a file name, or add --split"),
-    ],
-)
-def test_out_of_the_wrong_kind_is_refused_before_reading(
-    tmp_path: Path, out: str | None, split: bool, message: str
-) -> None:
-    class NoApi:
-        def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-            raise AssertionError(f"GET {path}: the output should have been refused first")
-
-    (tmp_path / "file.yaml").write_text("keep me\n", encoding="utf-8")
-    (tmp_path / "folder").mkdir()
-    target = str(tmp_path / out) if out else None
-    with pytest.raises(UsageError) as caught:
-        export_account(NoApi(), subscription_ids=None, out=target, split=split)  # type: ignore[arg-type]
-    assert str(caught.value) == message.format(tmp=tmp_path)
-    assert (tmp_path / "file.yaml").read_text(encoding="utf-8") == "keep me\n"
 
 
 def test_write_replaces_the_file_atomically_and_keeps_its_mode(
@@ -773,194 +745,6 @@ def test_out_below_a_file_is_refused(
             split=False,
         )
     assert str(caught.value) == f"cannot write {tmp_path}/file/a.yaml: File exists"
-
-
-def test_modeline_points_at_the_project_schema(tmp_path: Path) -> None:
-    (tmp_path / "reconciler" / "schemas").mkdir(parents=True)
-    (tmp_path / "reconciler" / "schemas" / "reconciler.schema.json").write_text(
-        "{}", encoding="utf-8"
-    )
-    (tmp_path / "specs" / "prod").mkdir(parents=True)
-    assert (
-        schema_reference(tmp_path / "specs" / "prod")
-        == "../../reconciler/schemas/reconciler.schema.json"
-    )
-    assert schema_reference(tmp_path) == "reconciler/schemas/reconciler.schema.json"
-
-
-def test_modeline_of_an_export_inside_this_project() -> None:
-    assert (
-        schema_reference(ROOT / "examples" / "prod")
-        == "../../reconciler/schemas/reconciler.schema.json"
-    )
-
-
-def test_modeline_falls_back_to_the_file_name(tmp_path: Path) -> None:
-    assert schema_reference(tmp_path) == "reconciler.schema.json"
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-@pytest.mark.parametrize(
-    ("subscription", "database", "variable"),
-    [
-        ("prod", "sessions", "PROD_SESSIONS_PASSWORD"),
-        ("prod", "legacy-cache", "PROD_LEGACY_CACHE_PASSWORD"),
-        ("Team B / private", "db-1", "TEAM_B_PRIVATE_DB_1_PASSWORD"),
-        ("2024 eu", "x", "_2024_EU_X_PASSWORD"),
-        ("---", "cache", "CACHE_PASSWORD"),
-        ("prod", "9lives", "PROD_9LIVES_PASSWORD"),
-    ],
-)
-def test_password_variable(subscription: str, database: str, variable: str) -> None:
-    assert password_variable(subscription, database) == variable
-
-
-@pytest.mark.parametrize(
-    ("path", "kind"),
-    [
-        ("s3://bucket/path", "aws-s3"),
-        ("S3://bucket/path", "aws-s3"),
-        ("gs://bucket/path", "google-blob-storage"),
-        ("ftp://host/path", "ftp"),
-        ("ftps://host/path", "ftp"),
-        ("abs://container/path", "azure-blob-storage"),
-        ("https://acct.blob.core.windows.net/container/path", "azure-blob-storage"),
-        ("https://example.com/backups", None),
-        ("/local/path", None),
-        (None, None),
-    ],
-)
-def test_storage_type_from_the_path(path: str | None, kind: str | None) -> None:
-    assert storage_type(path) == kind
-
-
-@pytest.mark.parametrize(
-    ("name", "file"),
-    [
-        ("prod", "prod-5.yaml"),
-        ("Team B / private", "Team-B-private-5.yaml"),
-        ("../etc", "etc-5.yaml"),
-        ("", "subscription-5.yaml"),
-    ],
-)
-def test_split_file_name(name: str, file: str) -> None:
-    assert split_file_name(LiveSubscription(5, name, "active", {}, ())) == file
-
-
-class FakeApi:
-    """Answers the reads of subscription 1 ("a-b") holding ``databases`` (list results)."""
-
-    def __init__(self, *databases: dict[str, Any], subscriptions: Any = None) -> None:
-        self.databases = list(databases)
-        self.subscriptions = subscriptions
-
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        if path == "/subscriptions":
-            return self.subscriptions
-        if path == "/subscriptions/1":
-            return {"id": 1, "name": "a-b", "deploymentType": "single-region"}
-        if params and params.get("offset"):
-            raise NotFoundError("GET", path, 404)
-        return {"subscription": [{"subscriptionId": 1, "databases": self.databases}]}
-
-    def export(self) -> str:
-        text = export_account(self, subscription_ids=[1], out=None, split=False)  # type: ignore[arg-type]
-        assert text is not None
-        return text
-
-
-def _db(db_id: int, name: str, **fields: Any) -> dict[str, Any]:
-    return {"databaseId": db_id, "name": name, "protocol": "redis", "status": "active", **fields}
-
-
-def _body(text: str) -> list[str]:
-    """The lines of the first database entry, from its name on."""
-    lines = text.splitlines()
-    first = next(i for i, line in enumerate(lines) if line.startswith("      - name: "))
-    return lines[first:]
-
-
-def test_placeholder_names_stay_unique() -> None:
-    text = FakeApi(_db(11, "cache"), _db(12, "Cache")).export()
-    assert "# password: ${A_B_CACHE_PASSWORD}" in text
-    assert "# password: ${A_B_CACHE_11_PASSWORD}" in text
-
-
-def test_memory_limit_is_written_only_without_a_dataset_size() -> None:
-    text = FakeApi(
-        _db(11, "old", redisVersion="6.2", memoryLimitInGb=4.0, protocol="memcached")
-    ).export()
-    assert _body(text) == [
-        "      - name: old",
-        "        protocol: memcached",
-        "        memoryLimitInGb: 4",
-        '        redisVersion: "6.2"',
-    ]
-
-
-@pytest.mark.parametrize(
-    ("backup", "why", "shown"),
-    [
-        (
-            {
-                "enableRemoteBackup": True,
-                "interval": "every-6-hours",
-                "destination": "https://example.com/b",
-            },
-            "its storage type cannot be told from its path",
-            "{active: true, interval: every-6-hours, storageType: '?', storagePath: 'https://example.com/b'}",
-        ),
-        (
-            {"enableRemoteBackup": True, "destination": "s3://b/p"},
-            "it has no interval",
-            "{active: true, interval: null, storageType: aws-s3, storagePath: 's3://b/p'}",
-        ),
-        (
-            {
-                "enableRemoteBackup": True,
-                "interval": "every-24-hours",
-                "destination": "abs://:key@acct/c",
-            },
-            "its path carries credentials",
-            "{active: true, interval: every-24-hours, storageType: azure-blob-storage, "
-            "storagePath: 'abs://(sensitive)@acct/c'}",
-        ),
-    ],
-)
-def test_backup_that_cannot_be_written_is_a_comment(
-    backup: dict[str, Any], why: str, shown: str
-) -> None:
-    text = FakeApi(_db(11, "b", redisVersion="7.4", datasetSizeInGb=1, backup=backup)).export()
-    assert f"        # remoteBackup: {shown}  # not managed: {why}" in _body(text)
-    assert "key@" not in text
-
-
-def test_a_live_value_the_schema_refuses_is_reported(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="reconciler.export.exporter"):
-        FakeApi(
-            _db(11, "odd", redisVersion="7.4", datasetSizeInGb=1, dataPersistence="weekly")
-        ).export()
-    [message] = caplog.messages  # the tail is the spec validator's wording
-    assert message.startswith(
-        "the export does not validate: (export):20:26: "
-        "subscriptions[0].databases[0].dataPersistence: 'weekly' "
-    )
-
-
-def test_a_database_in_transition_is_exported_with_a_warning(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="reconciler.export.exporter"):
-        FakeApi({**_db(11, "busy", redisVersion="7.4"), "status": "active-change-pending"}).export()
-    assert caplog.messages == ["database busy (db 11) is active-change-pending; exported as read"]
-
-
-@pytest.mark.parametrize("answer", [{"subscriptions": [{"name": "x"}]}, {"subscriptions": "x"}, []])
-def test_a_strange_subscription_list_is_refused(answer: Any) -> None:
-    with pytest.raises(BadResponseError):
-        export_account(FakeApi(subscriptions=answer), subscription_ids=None, out=None, split=False)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- through the API

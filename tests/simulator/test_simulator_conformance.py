@@ -1,4 +1,4 @@
-"""The simulator against the official OpenAPI description (../shared/reference).
+"""The simulator against the official OpenAPI description (skipped without a copy of it).
 
 - Read shapes carry every field of the spec's examples (``Database``,
   ``AccountSubscriptionDatabases``, ``Subscription``, ``AccountSubscriptions``) with the
@@ -8,7 +8,8 @@
   generator's rendering of a Java ``Map<String, Object>``, e.g. in ``links``, whose own
   examples hold strings — read as "any value"). One deliberate patch:
   ``ProcessorResponse.error`` is typed as a string enum in the spec, but the real API
-  returns an object ``{type, status, description}`` (facts §4.2), so both are accepted.
+  returns an object ``{type, status, description}`` (Go SDK task tests), so both are
+  accepted.
 - The spec's request examples are accepted; bodies with unknown fields or wrong types are not.
 """
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib.resources
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from conftest import SimApi
 
 from reconciler.errors import UsageError
@@ -244,7 +244,7 @@ def test_seed_errors(document: Any, message: str) -> None:
 def test_seed_accepts_update_only_fields_and_status(tmp_path: Path) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text(
-        yaml.safe_dump(
+        json.dumps(  # JSON is YAML too
             {
                 "account": {
                     "id": 1,
