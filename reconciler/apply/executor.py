@@ -21,7 +21,12 @@ from reconciler.apply.progress import NullProgress, ProgressSink
 from reconciler.apply.report import ActionError, ActionOutcome, ActionSummary, ApplyReport
 from reconciler.apply.step import ActionStep
 from reconciler.apply.waiting import StopRequested
-from reconciler.errors import ApplyFailedError, ApplyInterruptedError, ReconcilerError
+from reconciler.errors import (
+    ApplyFailedError,
+    ApplyInterruptedError,
+    MalformedPlanError,
+    ReconcilerError,
+)
 from reconciler.plan import NEW_DATABASE_ID, ActionKind, Plan, PlannedAction
 from reconciler.secrets import clear_values
 
@@ -151,8 +156,7 @@ def _resolve(action: PlannedAction, new_ids: Mapping[tuple[int, str], int]) -> P
         return action
     db_id = new_ids.get((action.subscription_id, action.name))
     if db_id is None:
-        # TODO(regroup): MalformedPlanError
-        raise ReconcilerError(
+        raise MalformedPlanError(
             f"no database id for {action.name!r}: its create has not run in this apply"
         )
     request = replace(action.request, path=action.request.path.replace(NEW_DATABASE_ID, str(db_id)))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.compare import (
+    API_DEFAULTS,
     PRIVATE_SOURCE_IPS,
     PUBLIC_SOURCE_IPS,
     CompareContext,
@@ -35,26 +36,6 @@ from reconciler.spec import flow_text, load_schema
 
 log = logging.getLogger(__name__)
 
-# TODO(regroup): read from the compare field catalogue
-#: Values Redis Cloud chooses when a create request leaves the field out (the OpenAPI
-#: ``DatabaseCreateRequest`` defaults; ``enableDefaultUser`` and ``autoMinorVersionUpgrade``
-#: as the Terraform provider defaults them). A live value equal to its default is not written.
-_CREATE_DEFAULTS: Mapping[str, Any] = {
-    "protocol": "redis",
-    "supportOSSClusterApi": False,
-    "useExternalEndpointForOSSClusterApi": False,
-    "dataPersistence": "none",
-    "dataEvictionPolicy": "volatile-lru",
-    "replication": True,
-    "enableTls": False,
-    "enableDefaultUser": True,
-    "alerts": [],
-    "modules": [],
-    "regexRules": [],
-    "shardingType": "default-regex-rules",
-    "queryPerformanceFactor": "standard",
-    "autoMinorVersionUpgrade": True,
-}
 #: Never written: assigned by the server (port), never read in clear (password), or a
 #: deprecated alias of ``replica``. memoryLimitInGb is written only without datasetSizeInGb.
 _NEVER_WRITTEN = frozenset({"port", "password", "replicaOf"})
@@ -154,7 +135,7 @@ def _is_default(field: str, value: Any, live: Mapping[str, Any], ctx: CompareCon
         return True  # bundled with Redis 8 and later: listed live, refused in a request
     if field == "respVersion":
         return bool(value == _default_resp(live.get("redisVersion")))
-    return field in _CREATE_DEFAULTS and bool(value == canonical(field, _CREATE_DEFAULTS[field]))
+    return field in API_DEFAULTS and bool(value == canonical(field, API_DEFAULTS[field]))
 
 
 def _default_resp(version: Any) -> str | None:

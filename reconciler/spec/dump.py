@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import SpecProblem
+from reconciler.errors import DumpError, SpecProblem
 from reconciler.secrets import Secret
 from reconciler.spec.schema import validate
 from reconciler.spec.yamlio import dump_flow
@@ -55,11 +55,6 @@ class Remark:
 
     value: Any
     text: str
-
-
-# TODO(regroup): import DumpError from reconciler.errors
-class DumpError(ValueError):
-    """The data cannot be written as a spec (a secret, or a type YAML cannot hold)."""
 
 
 def dump_spec(document: Mapping[str, Any], *, header: Sequence[str] = ()) -> str:
