@@ -51,15 +51,19 @@ def test_answer_without_tags_means_none() -> None:
     assert tags_of({"accountId": 1, "links": []}, "GET", PATH) == {}
 
 
+A, A2, NO_KEY = {"key": "a", "value": "1"}, {"key": "a", "value": "2"}, {"value": "2"}
+NOT_A_PAIR = "is not a {key, value} pair of strings"
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
         ([], "expected a tags object"),
         ({"tags": {"env": "prod"}}, "expected 'tags' to be a list"),
-        ({"tags": ["env"]}, "tag 0 is not a {key, value} pair of strings"),
-        ({"tags": [{"key": "env", "value": 1}]}, "tag 0 is not a {key, value} pair of strings"),
-        ({"tags": [{"key": "a", "value": "1"}, {"value": "2"}]}, "tag 1 is not a {key, value} pair of strings"),
-        ({"tags": [{"key": "a", "value": "1"}, {"key": "a", "value": "2"}]}, "tag key 'a' is listed twice"),
+        ({"tags": ["env"]}, f"tag 0 {NOT_A_PAIR}"),
+        ({"tags": [{"key": "env", "value": 1}]}, f"tag 0 {NOT_A_PAIR}"),
+        ({"tags": [A, NO_KEY]}, f"tag 1 {NOT_A_PAIR}"),
+        ({"tags": [A, A2]}, "tag key 'a' is listed twice"),
     ],
 )  # fmt: skip
 def test_bad_answers_are_refused(answer: Any, message: str) -> None:
