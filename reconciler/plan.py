@@ -5,7 +5,7 @@ and executed by :mod:`reconciler.apply.executor`; none of those are methods here
 
 Request bodies may hold :class:`reconciler.secrets.Secret` values; renderers mask them and
 the executor reveals them only when sending. A request path for an action on a database
-that does not exist yet (the follow-up update and the import after a create) contains the
+that does not exist yet (the follow-up update, the import and the tags after a create) contains the
 placeholder :data:`NEW_DATABASE_ID`, which the executor replaces with the id the create
 task returned.
 """
@@ -25,6 +25,7 @@ class ActionKind(enum.Enum):
     BACKUP = "backup"
     UPGRADE = "upgrade"
     UPDATE = "update"
+    TAG = "tag"
     CREATE = "create"
     IMPORT = "import"
     DELETE = "delete"
@@ -39,6 +40,7 @@ _SYMBOLS = {
     ActionKind.BACKUP: "»",
     ActionKind.UPGRADE: "↑",
     ActionKind.UPDATE: "~",
+    ActionKind.TAG: "#",
     ActionKind.CREATE: "+",
     ActionKind.IMPORT: "←",
     ActionKind.DELETE: "-",

@@ -11,12 +11,14 @@
 - :mod:`~reconciler.cloud.pages` — the paged database list and the shapes of API answers.
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
+- :mod:`~reconciler.cloud.tags` — database tags: their answers, the body that sets them.
 """
 
 from reconciler.cloud import paths
 from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
 from reconciler.cloud.pages import database_pages
 from reconciler.cloud.reader import read_live
+from reconciler.cloud.tags import read_tags, tags_body, tags_of, with_tags
 from reconciler.cloud.transport import RequestsTransport
 from reconciler.cloud.wire import Answer, Transport, TransportError
 
@@ -31,4 +33,8 @@ __all__ = [
     "database_pages",
     "paths",
     "read_live",
+    "read_tags",
+    "tags_body",
+    "tags_of",
+    "with_tags",
 ]

@@ -7,6 +7,8 @@ always: they decide size and cost). The fields kept are checked with the planner
 comparison rules, so a live value of a shape this module does not know is left out (with a
 warning) rather than shown as a change.
 
+The database's tags are written when it has some (they were read by the export).
+
 A remote backup or replication source that cannot be written (its URI carries
 credentials, its storage type cannot be told) becomes a comment line, credentials masked.
 """
@@ -77,6 +79,8 @@ def database_fields(sub: LiveSubscription, db: LiveDatabase) -> ExportedFields:
         if _written(field, live):
             _add_field(fields, notes, field, live, context)
     settled = _settled(sub, db, fields, live)
+    if db.tags:
+        settled["tags"] = dict(db.tags)
     return ExportedFields(settled, tuple(notes), live.get("protocol") == "redis")
 
 

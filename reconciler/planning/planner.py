@@ -4,7 +4,8 @@ For each subscription of the spec, databases are matched by name. An existing da
 gets ``backup`` (when its lifecycle asks) → ``upgrade`` → ``update`` (two of them when a new
 password comes with a default-user switch; :mod:`~reconciler.planning.existing`); a missing
 one gets ``create`` → follow-up ``update`` (fields the create call does not accept) →
-``import`` (:mod:`~reconciler.planning.creates`). All ``delete`` actions come last, each
+``import`` (:mod:`~reconciler.planning.creates`), then ``tag`` when the tags differ
+(:mod:`~reconciler.planning.tags`). All ``delete`` actions come last, each
 after its backup (:mod:`~reconciler.planning.deletes`). Safety rules do not stop planning:
 they are collected in :attr:`Plan.refusals`, so the user sees the whole plan and why it
 cannot be applied.
@@ -35,6 +36,7 @@ from reconciler.planning.deletes import Doomed, delete_steps
 from reconciler.planning.existing import change_steps
 from reconciler.planning.fingerprint import compute_fingerprint
 from reconciler.planning.steps import Steps
+from reconciler.planning.tags import tag_steps
 
 
 def build_plan(
@@ -132,6 +134,7 @@ def _plan_subscription(
             changes += Steps.of(create_actions(spec.id, want))
         else:
             changes += change_steps(sub, want, have)
+        changes += tag_steps(spec.id, want, have)
     unmanaged = _unnamed(spec, sub, doomed)
     return _Planned(changes, delete_steps(sub, doomed, force), unmanaged)
 

@@ -146,9 +146,13 @@ def change_text(change: FieldChange, action: PlannedAction) -> str:
     creating = creates_value(action)
     if is_sensitive(change):
         return SENSITIVE_VALUE if creating else SENSITIVE_CHANGED
-    if creating or (change.before is None and action.kind is not ActionKind.UPDATE):
+    if creating or (change.before is None and action.kind not in _BEFORE_SHOWN):
         return format_value(change.after)
     return f"{_side(change.before)} → {_side(change.after)}"
+
+
+# Kinds whose changes show a missing before side as (unset): a field or a tag being added.
+_BEFORE_SHOWN = (ActionKind.UPDATE, ActionKind.TAG)
 
 
 def _side(value: Any) -> str:
@@ -217,6 +221,7 @@ def summary_counts(plan: Plan) -> dict[str, int]:
 SUMMARY_ORDER = (
     ActionKind.CREATE,
     ActionKind.UPDATE,
+    ActionKind.TAG,
     ActionKind.UPGRADE,
     ActionKind.BACKUP,
     ActionKind.IMPORT,
@@ -227,7 +232,7 @@ SUMMARY_ORDER = (
 def summary_line(plan: Plan) -> str:
     """Return ``Plan: 1 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.``.
 
-    Upgrades and imports are named only when there are some; a plan without actions reads
+    Tags, upgrades and imports are named only when there are some; a plan without actions reads
     :data:`NO_CHANGES` (or :data:`REFUSED_WITHOUT_ACTIONS` when it is refused). The unmanaged
     count is appended when there are some.
     """
@@ -238,7 +243,7 @@ def summary_line(plan: Plan) -> str:
             f"{plan.count(ActionKind.CREATE)} to create",
             f"{plan.count(ActionKind.UPDATE)} to update",
         ]
-        for kind in (ActionKind.UPGRADE, ActionKind.IMPORT):
+        for kind in (ActionKind.TAG, ActionKind.UPGRADE, ActionKind.IMPORT):
             if plan.count(kind):
                 parts.append(f"{plan.count(kind)} to {kind.value}")
         parts.append(f"{plan.count(ActionKind.DELETE)} to delete")

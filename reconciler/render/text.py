@@ -53,6 +53,7 @@ _KIND_STYLES = {
     ActionKind.BACKUP: "36",
     ActionKind.UPGRADE: "35",
     ActionKind.IMPORT: "34",
+    ActionKind.TAG: "33",
 }
 _UNMANAGED_STYLE = "2"
 _REFUSED_STYLE = "1;31"

@@ -123,6 +123,7 @@ class _Error:
     instance: Any
     path: Path
     message: str
+    about_key: bool = False  # a ``propertyNames`` error: the key itself is wrong
 
     @classmethod
     def of(cls, error: ValidationError) -> _Error:
@@ -135,6 +136,7 @@ class _Error:
             instance=cast(Any, error.instance),
             path=tuple(error.absolute_path),
             message=error.message,
+            about_key="propertyNames" in error.absolute_schema_path,
         )
 
 
@@ -161,6 +163,9 @@ def _problems(error: _Error, doc: Document, file: str) -> Iterator[SpecProblem]:
         fields = [f for f in error.expected.get("required", ()) if f in error.instance]
         where = (*path, fields[-1]) if fields else path
         yield _located(file, doc.position(where, key=True), where, _custom(error))
+    elif error.about_key and isinstance(error.instance, str):
+        where = (*path, error.instance)
+        yield _located(file, doc.position(where, key=True), where, _message(error, doc, path))
     else:
         yield _located(file, doc.position(path), path, _message(error, doc, path))
 

@@ -28,7 +28,7 @@ from reconciler.spec import load_schema
 
 OPENAPI = Path(__file__).resolve().parents[3] / "shared/reference/redis-cloud-openapi.json"
 #: Keys of a spec database entry that are the reconciler's own, not request fields.
-OWN_KEYS = {"name", "state", "lifecycle", "import"}
+OWN_KEYS = {"name", "state", "lifecycle", "import", "tags"}
 #: Fields the Go SDK and the Terraform provider send that the OpenAPI document lacks.
 NOT_IN_OPENAPI = {"autoMinorVersionUpgrade", "ramPercentage"}
 
@@ -44,7 +44,7 @@ def test_every_spec_database_field_has_a_row() -> None:
 
 def test_every_spec_default_field_has_a_row() -> None:
     properties: dict[str, Any] = load_schema()["$defs"]["Defaults"]["properties"]
-    assert set(properties) - {"lifecycle"} - set(FIELDS) == set()
+    assert set(properties) - {"lifecycle", "tags"} - set(FIELDS) == set()
 
 
 def test_rows_are_unique_and_named_by_their_key() -> None:

@@ -17,7 +17,7 @@ from reconciler.spec.yamlload import read_document
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 OPENAPI = Path(__file__).resolve().parents[3] / "shared/reference/redis-cloud-openapi.json"
-OWN = {"name", "state", "lifecycle", "import"}
+OWN = {"name", "state", "lifecycle", "import", "tags"}
 
 # The request fields the spec manages (of Pro single-region databases); the field catalogue
 # (reconciler.compare.fields) must hold a row for each (tests/compare/test_fields.py).
