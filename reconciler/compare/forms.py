@@ -170,6 +170,24 @@ def sync_source_set(value: Any) -> Any:
     )
 
 
+def presence(value: Any) -> Any:
+    """Return whether a certificate value is set: a non-empty list or text (a bool as is).
+
+    The API reports client certificates only as ``tlsClientAuthentication`` /
+    ``sslClientAuthentication`` booleans, so they compare by presence.
+    """
+    if value is None:
+        return False
+    if isinstance(value, (bool, list, tuple, str)):
+        return bool(value)
+    return value
+
+
+def backup_path(value: Any) -> Any:
+    """Return a periodic backup path: None and "" both mean none; credentials wrapped."""
+    return "" if value is None else protect(value)
+
+
 def lower_text(value: Any) -> Any:
     """Return text in lower case (query performance factor ``Standard`` → ``standard``)."""
     return value.lower() if isinstance(value, str) else value

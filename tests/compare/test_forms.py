@@ -40,6 +40,8 @@ def test_normalise_desired_puts_fields_in_canonical_form() -> None:
         "queryPerformanceFactor": "standard",
         "redisVersion": "7.4",
         "password": Secret("clear"),
+        "averageItemSizeInBytes": 1000,
+        "clientTlsCertificates": True,
     }
     assert isinstance(out["datasetSizeInGb"], int)
 

@@ -48,6 +48,11 @@ def test_live_to_request_maps_the_read_shape_to_request_names() -> None:
         "alerts": [{"name": "dataset-size", "value": 80}],
         "replicaOf": ["redis://localhost:6379"],
         "replica": {"syncSources": [{"endpoint": "redis://localhost:6379"}]},
+        "databaseId": 1,
+        "clientSslCertificate": False,
+        "clientTlsCertificates": False,
+        "periodicBackupPath": "s3://backups/db",
+        "shardingType": "default-regex-rules",
     }
 
 
@@ -66,7 +71,6 @@ def test_live_to_request_maps_the_read_shape_to_request_names() -> None:
         "region",
         "memoryStorage",
         "redisVersionCompliance",
-        "databaseId",
         "clustering",
         "security",
         "backup",
