@@ -502,9 +502,16 @@ def client_for() -> Iterator[Callable[[RunningSimulator], ApiClient]]:
 
 
 def _exported_fields(path: Path) -> dict[str, dict[str, Any]]:
-    """Return ``name`` → managed fields of every database in the spec at ``path``."""
+    """Return ``name`` → managed fields of every database in the spec at ``path``.
+
+    Every database is pinned by its ``databaseId`` (checked, then left out: ids vary).
+    """
     desired = load_spec([str(path)], {})
-    return {db.name: dict(db.fields) for sub in desired.subscriptions for db in sub.databases}
+    databases = [db for sub in desired.subscriptions for db in sub.databases]
+    assert all(isinstance(db.fields.get("databaseId"), int) for db in databases)
+    return {
+        db.name: {k: v for k, v in db.fields.items() if k != "databaseId"} for db in databases
+    }
 
 
 def _assert_no_change(paths: list[str], client: ApiClient) -> None:
