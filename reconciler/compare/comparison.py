@@ -21,8 +21,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.compare.differ import diff_fields
-from reconciler.compare.differ import is_ignored
+from reconciler.compare.differ import diff_fields, is_ignored
 from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
 from reconciler.compare.forms import protect_deep, secret
 from reconciler.compare.live import live_to_request

@@ -16,7 +16,8 @@ Layout::
     Plan: 0 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.  Not compared: 1.
 
 A notice (a spec field the API did not return, so the plan cannot promise it matches) is a
-line under its database. Colour (ANSI) only when asked for; :func:`color_enabled` says when a stream wants it.
+line under its database. Colour (ANSI) only when asked for; :func:`color_enabled` says when
+a stream wants it.
 Control characters in names and values are shown escaped (``\\x1b``), so a database or
 subscription name cannot move the cursor or forge plan lines.
 """

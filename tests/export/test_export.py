@@ -514,9 +514,7 @@ def _exported_fields(path: Path) -> dict[str, dict[str, Any]]:
     desired = load_spec([str(path)], {})
     databases = [db for sub in desired.subscriptions for db in sub.databases]
     assert all(isinstance(db.fields.get("databaseId"), int) for db in databases)
-    return {
-        db.name: {k: v for k, v in db.fields.items() if k != "databaseId"} for db in databases
-    }
+    return {db.name: {k: v for k, v in db.fields.items() if k != "databaseId"} for db in databases}
 
 
 def _assert_no_change(paths: list[str], client: ApiClient) -> None:
