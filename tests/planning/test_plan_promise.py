@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from reconciler.compare import EXCLUDED_FIELDS
 from reconciler.simulator import RunningSimulator
 
 PROD = """\
@@ -218,4 +219,17 @@ def test_a_database_id_pinned_twice_is_a_located_error(
     assert (
         f"{path}:8:21: subscriptions[0].databases[1].databaseId: databaseId 51170943 is "
         f"pinned twice in subscription 2001234: here and at {path}:6:21"
+    ) in err
+
+
+@pytest.mark.parametrize("field", sorted(EXCLUDED_FIELDS))
+def test_an_excluded_request_field_is_refused_at_validate_with_its_reason(
+    field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = spec(tmp_path, PROD.format(name="cache", fields=fields(f"{field}: 1")))
+    code, _, err = run(capsys, "validate", path)
+    assert code == 1
+    assert (
+        f"{path}:6:9: subscriptions[0].databases[0].{field}: {field!r} is not managed by "
+        f"reconciler: {EXCLUDED_FIELDS[field]}\n"
     ) in err
