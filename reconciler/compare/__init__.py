@@ -1,13 +1,13 @@
 """Comparing live and desired databases: request-shaped, canonical values and their diff.
 
 - :mod:`~reconciler.compare.fields` — the field catalogue: one row per request field
-  (where it reads back, create/update, secret, write-only, API default, canonical form,
-  pair rule). Every list of field names elsewhere is derived from it.
+  (where it reads back, or never; create/update; secret; exported; excluded and why; API
+  default; canonical form; pair rule). Every list of field names elsewhere is derived from it.
 - :mod:`~reconciler.compare.live` — a database as ``GET`` returns it, in request form.
 - :mod:`~reconciler.compare.forms` — canonical forms of values; version helpers.
 - :mod:`~reconciler.compare.pairs` — the pair rules that need both sides or the context.
 - :mod:`~reconciler.compare.comparison` — :func:`compare_database`, the one call per
-  database: live request form, compared pairs and changes.
+  database: live request form, compared pairs, changes and the fields it could not compare.
 - :mod:`~reconciler.compare.differ` — field-level changes between two canonical forms.
 """
 

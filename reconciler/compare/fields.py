@@ -2,7 +2,9 @@
 
 One :class:`Field` row per field of the API's ``DatabaseCreateRequest`` /
 ``DatabaseUpdateRequest`` (plus ``autoMinorVersionUpgrade`` and ``ramPercentage``, which the
-Go SDK and the Terraform provider send). The columns:
+Go SDK and the Terraform provider send): managed, or excluded with the reason. A spec field
+that differs from the live database is therefore always updated, upgraded, refused, or (when
+the read does not return it) reported as a notice; never silently skipped. The columns:
 
 ``name``
     The request name (``sourceIp``, ``remoteBackup``, ``regexRules`` …).
