@@ -170,16 +170,22 @@ def sync_source_set(value: Any) -> Any:
     )
 
 
-def presence(value: Any) -> Any:
-    """Return whether a certificate value is set: a non-empty list or text (a bool as is).
+#: How a certificate field compares: whether any is set (the API tells nothing more).
+CERTIFICATES_SET = "(certificates set)"
+CERTIFICATES_NONE = "(no certificates)"
 
-    The API reports client certificates only as ``tlsClientAuthentication`` /
-    ``sslClientAuthentication`` booleans, so they compare by presence.
+
+def presence(value: Any) -> Any:
+    """Return :data:`CERTIFICATES_SET` or :data:`CERTIFICATES_NONE` for a certificate value.
+
+    A non-empty list or text, or a true flag, is set. The API reports client certificates
+    only as ``tlsClientAuthentication`` / ``sslClientAuthentication`` booleans, so they
+    compare by presence; a value of another shape is returned as it is.
     """
     if value is None:
-        return False
+        return CERTIFICATES_NONE
     if isinstance(value, (bool, list, tuple, str)):
-        return bool(value)
+        return CERTIFICATES_SET if value else CERTIFICATES_NONE
     return value
 
 

@@ -111,7 +111,7 @@ def test_removing_client_certificates_plans_an_update(
     assert code == 2
     assert body(out) == [
         "  ~ update cache (db 51170943)",
-        "      clientTlsCertificates  true → false",
+        "      clientTlsCertificates  (certificates set) → (no certificates)",
     ]
 
 
