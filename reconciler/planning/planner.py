@@ -138,7 +138,8 @@ def _plan_subscription(
     for want in spec.databases:
         pinned = want.fields.get(_DATABASE_ID)
         if pinned is not None and pinned not in by_id:
-            changes += Steps.refused(_unknown_database_id(sub, want, pinned))
+            if want.state != "absent":  # an absent database pinned by id is already gone
+                changes += Steps.refused(_unknown_database_id(sub, want, pinned))
             continue
         have = by_id[pinned] if pinned is not None else by_name.get(want.name)
         if have is not None:

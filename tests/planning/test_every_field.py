@@ -270,3 +270,16 @@ def test_the_official_example_reads_back_what_it_returns() -> None:
     assert [c.path for a in flipped.actions for c in a.changes] == [
         "useExternalEndpointForOSSClusterApi"
     ]
+
+
+def test_an_absent_database_whose_pinned_id_is_gone_plans_nothing() -> None:
+    plan = plan_for({"databaseId": 99999999}, live_raw(), name="gone", state="absent")
+    assert (plan.actions, plan.refusals, plan.notices) == ((), (), ())
+
+
+def test_a_present_database_whose_pinned_id_is_gone_is_refused() -> None:
+    plan = plan_for({"databaseId": 99999999}, live_raw(), name="gone")
+    assert [(r.rule.value, r.field, r.database_name) for r in plan.refusals] == [
+        ("unknown-database-id", "databaseId", "gone")
+    ]
+    assert plan.actions == ()
