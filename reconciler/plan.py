@@ -118,6 +118,7 @@ class RefusalRule(enum.Enum):
     NO_BACKUP_LOCATION = "no-backup-location"
     PREVENT_DESTROY = "prevent-destroy"
     DELETE_THRESHOLD = "delete-threshold"
+    UNKNOWN_DATABASE_ID = "unknown-database-id"
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,30 @@ class Refusal:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """Actions in execution order, unmanaged databases, refusals and the fingerprint.
+class Notice:
+    """A spec field of an existing database that the plan could not compare.
 
-    A plan with ``refusals`` must not be applied; the CLI exits 1 after showing it.
+    The API did not return it (never does, like ``saslPassword``, or left it out of this
+    answer), so the plan cannot promise the database is as the spec says. ``message`` is
+    the sentence shown (``cannot compare saslPassword: not returned by the API``).
+    """
+
+    subscription_id: int
+    database_name: str
+    database_id: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Actions in execution order, unmanaged databases, refusals, notices, the fingerprint.
+
+    A plan with ``refusals`` must not be applied; the CLI exits 1 after showing it. A plan
+    with ``notices`` may be applied, but it is not "in sync": fields could not be compared.
     """
 
     subscriptions: tuple[SubscriptionSummary, ...]
@@ -152,6 +173,7 @@ class Plan:
     unmanaged: tuple[UnmanagedDatabase, ...] = ()
     refusals: tuple[Refusal, ...] = ()
     fingerprint: str = ""
+    notices: tuple[Notice, ...] = ()
 
     @property
     def has_changes(self) -> bool:

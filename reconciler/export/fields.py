@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.compare import (
     API_DEFAULTS,
+    NOT_EXPORTED_FIELDS,
     PRIVATE_SOURCE_IPS,
     PUBLIC_SOURCE_IPS,
     CompareContext,
@@ -102,7 +103,7 @@ def _with_sharding_type(live: dict[str, Any], raw: Mapping[str, Any]) -> dict[st
 def _written(field: str, live: Mapping[str, Any]) -> bool:
     """True when ``field`` may be written: read live, not ``name``, not never-written, and
     ``memoryLimitInGb`` only for a database that reports no ``datasetSizeInGb``."""
-    if field not in live or field == "name" or field in _NEVER_WRITTEN:
+    if field not in live or field == "name" or field in _NEVER_WRITTEN | NOT_EXPORTED_FIELDS:
         return False
     return field != "memoryLimitInGb" or "datasetSizeInGb" not in live
 

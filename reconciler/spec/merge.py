@@ -64,6 +64,7 @@ class IndexedSubscription:
     prune: bool | None = None
     prune_location: Location | None = None
     names: dict[str, Location] = field(default_factory=dict)
+    database_ids: dict[int, Location] = field(default_factory=dict)
     entries: list[_Entry] = field(default_factory=list)
 
 
@@ -137,7 +138,25 @@ def _index_databases(
         acc.names[name] = where
         entry = _Entry(spec_file, db_path, database, defaults, (*path, "defaults"))
         acc.entries.append(entry)
+        yield from _check_database_id(acc, spec_file, db_path, database.get("databaseId"))
         yield from _check_sizes(entry)
+
+
+def _check_database_id(
+    acc: IndexedSubscription, spec_file: SpecFile, db_path: Path, database_id: Any
+) -> Iterator[SpecProblem]:
+    """Refuse a ``databaseId`` pinned by two entries of the same subscription."""
+    if not isinstance(database_id, int) or isinstance(database_id, bool):
+        return
+    where = _location(spec_file, (*db_path, "databaseId"))
+    if database_id in acc.database_ids:
+        message = (
+            f"databaseId {database_id} is pinned twice in subscription {acc.id}: here and "
+            f"at {acc.database_ids[database_id]}"
+        )
+        yield _problem(where, (*db_path, "databaseId"), message)
+    else:
+        acc.database_ids[database_id] = where
 
 
 def _check_sizes(entry: _Entry) -> Iterator[SpecProblem]:

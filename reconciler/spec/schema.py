@@ -21,7 +21,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from reconciler.compare import SECRET_FIELDS
+from reconciler.compare import EXCLUDED_FIELDS, SECRET_FIELDS
 from reconciler.errors import SpecProblem
 from reconciler.secrets import MASK, mask_uri
 from reconciler.spec.located import Path, Position, render_path
@@ -182,12 +182,15 @@ def _custom(error: _Error) -> str:
 def _unknown_fields(error: _Error, doc: Document, file: str, path: Path) -> Iterator[SpecProblem]:
     properties: dict[str, Any] = error.schema.get("properties", {})
     in_defaults = error.schema is _inlined_schema()["$defs"]["Defaults"]
+    in_database = in_defaults or error.schema is _inlined_schema()["$defs"]["Database"]
     for key in error.instance:
         if key in properties:
             continue
         where = (*path, key)
         if in_defaults and key in _NOT_IN_DEFAULTS:
             message = f"{key!r} cannot be set in defaults: set it on each database"
+        elif in_database and key in EXCLUDED_FIELDS:
+            message = f"{key!r} is not managed by reconciler: {EXCLUDED_FIELDS[key]}"
         else:
             # repr: a key is any text, control characters included (one line per problem)
             message = f"unknown field {key!r}{_suggestion(key, properties)}"

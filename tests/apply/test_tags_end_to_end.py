@@ -85,7 +85,7 @@ class Account:
 
     def _create(self, body: dict[str, Any]) -> Reply:
         db_id = max(self.dbs) + 1
-        self.dbs[db_id] = {"databaseId": db_id, "name": body["name"], "status": "active"}
+        self.dbs[db_id] = {**body, "databaseId": db_id, "status": "active"}  # read back as sent
         task = {
             "taskId": f"task-{db_id}",
             "commandType": "databaseCreateRequest",

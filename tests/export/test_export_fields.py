@@ -36,6 +36,7 @@ def test_memory_limit_is_written_only_without_a_dataset_size() -> None:
     ).export()
     assert body_lines(text) == [
         "      - name: old",
+        "        databaseId: 11",
         "        protocol: memcached",
         "        memoryLimitInGb: 4",
         '        redisVersion: "6.2"',
@@ -86,6 +87,6 @@ def test_a_live_value_the_schema_refuses_is_reported(caplog: pytest.LogCaptureFi
         ).export()
     [message] = caplog.messages  # the tail is the spec validator's wording
     assert message.startswith(
-        "the export does not validate: (export):20:26: "
+        "the export does not validate: (export):21:26: "
         "subscriptions[0].databases[0].dataPersistence: 'weekly' "
     )

@@ -17,7 +17,7 @@ from reconciler.spec.yamlload import read_document
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 OPENAPI = Path(__file__).resolve().parents[3] / "shared/reference/redis-cloud-openapi.json"
-OWN = {"name", "state", "lifecycle", "import", "tags"}
+OWN = {"name", "databaseId", "state", "lifecycle", "import", "tags"}
 
 # The request fields the spec manages (of Pro single-region databases); the field catalogue
 # (reconciler.compare.fields) must hold a row for each (tests/compare/test_fields.py).
@@ -27,7 +27,8 @@ REQUEST_FIELDS = {
     "dataEvictionPolicy", "replication", "throughputMeasurement", "replica", "replicaOf",
     "remoteBackup", "sourceIp", "clientTlsCertificates", "enableTls", "enableDefaultUser",
     "password", "saslUsername", "saslPassword", "alerts", "modules", "shardingType",
-    "regexRules", "queryPerformanceFactor", "autoMinorVersionUpgrade",
+    "regexRules", "queryPerformanceFactor", "autoMinorVersionUpgrade", "clientSslCertificate",
+    "periodicBackupPath", "averageItemSizeInBytes",
 }  # fmt: skip
 
 
@@ -99,7 +100,8 @@ def test_database_fields_are_exactly_the_request_fields_and_ours() -> None:
 def test_defaults_accept_database_fields_except_name_state_import() -> None:
     database = defs()["Database"]["properties"]
     defaults = defs()["Defaults"]["properties"]
-    assert defaults == {k: v for k, v in database.items() if k not in {"name", "state", "import"}}
+    own = {"name", "databaseId", "state", "import"}
+    assert defaults == {k: v for k, v in database.items() if k not in own}
 
 
 def test_ignore_changes_names_the_request_fields() -> None:
