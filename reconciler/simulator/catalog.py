@@ -99,7 +99,8 @@ ALERTS: Mapping[str, tuple[int, int | None]] = {
     "connections-limit": (80, 100),
 }
 
-# Module name → read-back metadata (id, capabilityName, version, description).
+# Module name → read-back metadata (id, capabilityName, version, description); the
+# descriptions are those of the OpenAPI ``ModulesData`` example.
 MODULES: Mapping[str, Mapping[str, Any]] = {
     "RedisJSON": {
         "id": 18536,
@@ -113,7 +114,8 @@ MODULES: Mapping[str, Mapping[str, Any]] = {
         "capabilityName": "Search and query",
         "version": "2.10.7",
         "description": "A comprehensive, expressive, flexible, fast and developer-friendly "
-        "search and query engine for the diversity of data types in Redis",
+        "search and query engine for the diversity of data types in Redis with "
+        "state-of-the-art scoring algorithms",
     },
     "RedisBloom": {
         "id": 18537,
@@ -126,7 +128,7 @@ MODULES: Mapping[str, Mapping[str, Any]] = {
         "id": 18538,
         "capabilityName": "Time series",
         "version": "1.12.2",
-        "description": "Time-Series data structure for Redis",
+        "description": "Time-Series data structure for redis",
     },
 }
 # Module name → its parameters (the OpenAPI ``ModulesData`` example): name →

@@ -167,7 +167,8 @@ def throughput(path: str, value: Any) -> Any:
         {
             "by": enum(catalog.THROUGHPUT_BY),
             "value": integer(
-                minimum=1,
+                1,
+                catalog.MAX_OPERATIONS_PER_SECOND,
                 error_type="PLANNER_INVALID_THROUGHPUT",
                 too_big_error="DATABASE_THROUGHPUT_TOO_BIG",
             ),
