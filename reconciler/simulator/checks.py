@@ -112,7 +112,9 @@ def number(
                 too_big_error or error_type,
             )
         if value < minimum:
-            raise bad_request(f'"{path}" must be at least {minimum}, got {_shown(value)}', error_type)
+            raise bad_request(
+                f'"{path}" must be at least {minimum}, got {_shown(value)}', error_type
+            )
         return float(value)
 
     return check

@@ -72,7 +72,9 @@ def _alert(path: str, value: Any) -> Any:
     alert = obj(
         {
             "name": enum(tuple(catalog.ALERTS), "DATABASE_INVALID_ALERTS"),
-            "value": integer(-catalog.INT32_MAX - 1, catalog.INT32_MAX, "DATABASE_INVALID_ALERT_VALUE"),
+            "value": integer(
+                -catalog.INT32_MAX - 1, catalog.INT32_MAX, "DATABASE_INVALID_ALERT_VALUE"
+            ),
         },
         required=("name", "value"),
     )(path, value)

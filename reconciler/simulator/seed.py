@@ -12,8 +12,9 @@ Shape (see ``examples/simulator-seed.yaml``)::
 
 Database entries take the fields of a create request (``password``, ``remoteBackup``,
 ``alerts``, ``modules``, ``sourceIp`` …) plus ``enableDefaultUser``, ``regexRules``,
-``status`` and ``tags`` (a mapping of lower-case keys to values); they are checked with the API's own request rules. Generated secrets are
-derived from the database id, so a reseed gives the same account.
+``status`` and ``tags`` (a mapping of lower-case keys to values); they are checked with
+the API's own request rules. Generated secrets are derived from the database id, so a
+reseed gives the same account.
 """
 
 from __future__ import annotations

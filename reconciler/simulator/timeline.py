@@ -151,7 +151,9 @@ def pending_writes(account: Account, subscription_id: int) -> list[dict[str, Any
 DATABASE_WRITE_KINDS = ("update", "delete", "upgrade", "import", "backup")
 
 
-def unfinished_write(account: Account, subscription_id: int, database_id: int) -> dict[str, Any] | None:
+def unfinished_write(
+    account: Account, subscription_id: int, database_id: int
+) -> dict[str, Any] | None:
     """Return the database's oldest write task still queued or processing, or None.
 
     Dry runs change nothing and do not count.

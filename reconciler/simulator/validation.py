@@ -24,6 +24,7 @@ from reconciler.simulator.checks import (
     obj,
     string,
 )
+from reconciler.simulator.consistency import check_consistency, check_default_user
 from reconciler.simulator.field_checks import (
     alerts,
     database_name,
@@ -35,7 +36,6 @@ from reconciler.simulator.field_checks import (
     source_ip,
     throughput,
 )
-from reconciler.simulator.consistency import check_consistency, check_default_user
 from reconciler.simulator.records import merge_update
 from reconciler.simulator.replies import ApiProblem, bad_request
 
@@ -77,9 +77,7 @@ _LOCALthroughput = array(
     )
 )
 
-_SIZE = number(
-    0.1, catalog.MAX_DATASET_SIZE_GB, "DATABASE_SIZE_TOO_SMALL", "DATABASE_SIZE_TOO_BIG"
-)
+_SIZE = number(0.1, catalog.MAX_DATASET_SIZE_GB, "DATABASE_SIZE_TOO_SMALL", "DATABASE_SIZE_TOO_BIG")
 
 # Fields both requests share.
 _COMMON: dict[str, Checker] = {
@@ -115,7 +113,9 @@ CREATE_FIELDS: dict[str, Checker] = {
     "port": integer(10000, 19999, "DATABASE_PORT_INVALID_VALUE"),
     "redisVersion": redis_version,
     "localThroughputMeasurement": _LOCALthroughput,
-    "averageItemSizeInBytes": integer(1, catalog.INT64_MAX, "DATABASE_AVERAGE_ITEM_SIZE_INVALID_VALUE"),
+    "averageItemSizeInBytes": integer(
+        1, catalog.INT64_MAX, "DATABASE_AVERAGE_ITEM_SIZE_INVALID_VALUE"
+    ),
     "modules": modules,
     "shardingType": enum(catalog.SHARDING_TYPES),
 }
@@ -184,7 +184,12 @@ def validate_seed_database(entry: Any) -> dict[str, Any]:
     fields = check_fields(
         "",
         entry,
-        {**CREATE_FIELDS, **UPDATE_FIELDS, "databaseId": integer(1, catalog.INT32_MAX), "status": string()},
+        {
+            **CREATE_FIELDS,
+            **UPDATE_FIELDS,
+            "databaseId": integer(1, catalog.INT32_MAX),
+            "status": string(),
+        },
         required=("name", "databaseId"),
     )
     check_consistency({**catalog.CREATE_DEFAULTS, **fields}, fields)

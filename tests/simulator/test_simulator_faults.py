@@ -170,13 +170,15 @@ def test_stats_count_every_injected_fault_by_kind(
     assert set(faults) == {"500", "503", "drop", "lost-answer", "failing-task"}
 
 
-def test_stats_show_no_faults_without_a_fault_rate(
-    api: SimApi, fake_clock: FakeClock
-) -> None:
+def test_stats_show_no_faults_without_a_fault_rate(api: SimApi, fake_clock: FakeClock) -> None:
     api.get(f"{PROD}/databases")
     api.put(SESSIONS, {"datasetSizeInGb": 2})
     assert control_stats(api)["faults"] == {
-        "500": 0, "503": 0, "drop": 0, "failing-task": 0, "lost-answer": 0
+        "500": 0,
+        "503": 0,
+        "drop": 0,
+        "failing-task": 0,
+        "lost-answer": 0,
     }
 
 

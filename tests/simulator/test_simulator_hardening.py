@@ -95,7 +95,9 @@ def test_absurd_numbers_are_400(
     api: SimApi, method: str, path: str, template: dict[str, Any], number: str
 ) -> None:
     answer = api.request(
-        method, path, data=raw_body(method, template, number),
+        method,
+        path,
+        data=raw_body(method, template, number),
         headers={"Content-Type": "application/json"},
     )
     assert answer.status_code == 400, answer.text
@@ -159,7 +161,11 @@ def test_absurd_numbers_never_reach_the_account(api: SimApi) -> None:
             '"alerts[0].value" is out of range: 2147483648 is above 2147483647',
         ),
         ("[" * 100_000, "BAD_REQUEST", "The request body is not valid JSON"),
-        ('{"name": "x", "port": ' + "9" * 5000 + "}", "BAD_REQUEST", "The request body is not valid JSON"),
+        (
+            '{"name": "x", "port": ' + "9" * 5000 + "}",
+            "BAD_REQUEST",
+            "The request body is not valid JSON",
+        ),
     ],
     ids=lambda x: str(x)[:40],
 )
@@ -195,8 +201,12 @@ def test_absurd_numbers_in_paths_and_queries_are_not_500(api: SimApi, path: str)
 FIRST_WRITES = [
     ("PUT", SESSIONS, {"datasetSizeInGb": 2}, "databaseUpdateRequest"),
     ("POST", f"{SESSIONS}/backup", None, "databaseBackupRequest"),
-    ("POST", f"{SESSIONS}/import", {"sourceType": "http", "importFromUri": ["http://h/f.rdb"]},
-     "databaseImportRequest"),
+    (
+        "POST",
+        f"{SESSIONS}/import",
+        {"sourceType": "http", "importFromUri": ["http://h/f.rdb"]},
+        "databaseImportRequest",
+    ),
     ("POST", f"{SESSIONS}/upgrade", {"targetRedisVersion": "8.0"}, "databaseUpgradeRequest"),
     ("DELETE", SESSIONS, None, "databaseDeleteRequest"),
 ]

@@ -99,11 +99,21 @@ def test_stats_count_per_route_method_and_status() -> None:
     stats.count_fault("drop")
     stats.count_fault("500")
     assert stats.snapshot()["faults"] == {
-        "500": 1, "503": 0, "drop": 1, "failing-task": 0, "lost-answer": 0
+        "500": 1,
+        "503": 0,
+        "drop": 1,
+        "failing-task": 0,
+        "lost-answer": 0,
     }
     stats.reset()
     assert stats.snapshot()["total"] == 0
-    assert stats.snapshot()["faults"] == {"500": 0, "503": 0, "drop": 0, "failing-task": 0, "lost-answer": 0}
+    assert stats.snapshot()["faults"] == {
+        "500": 0,
+        "503": 0,
+        "drop": 0,
+        "failing-task": 0,
+        "lost-answer": 0,
+    }
 
 
 def test_stats_over_http(

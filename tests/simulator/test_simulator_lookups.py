@@ -44,7 +44,12 @@ def test_redis_versions(api: SimApi) -> None:
     ("query", "status", "error_type", "description"),
     [
         ("subscriptionId=9", 404, "SUBSCRIPTION_NOT_FOUND", "Subscription 9 not found"),
-        ("subscriptionId=abc", 400, "BAD_REQUEST", '"subscriptionId" must be an integer, got "abc"'),
+        (
+            "subscriptionId=abc",
+            400,
+            "BAD_REQUEST",
+            '"subscriptionId" must be an integer, got "abc"',
+        ),
     ],
 )
 def test_redis_versions_checks_the_subscription(
@@ -65,7 +70,15 @@ def test_redis_versions_is_not_taken_for_a_subscription_id(api: SimApi) -> None:
 def test_query_performance_factors(api: SimApi) -> None:
     body = api.get("/query-performance-factors").json()
     assert body["queryPerformanceFactors"] == [
-        "Standard", "2x", "4x", "6x", "8x", "10x", "12x", "14x", "16x"
+        "Standard",
+        "2x",
+        "4x",
+        "6x",
+        "8x",
+        "10x",
+        "12x",
+        "14x",
+        "16x",
     ]
     assert body["links"] == [
         {"rel": "self", "type": "GET", "href": f"{api.url}/query-performance-factors"}

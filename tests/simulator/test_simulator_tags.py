@@ -44,11 +44,15 @@ def test_a_database_never_tagged_has_no_tags_key(api: SimApi) -> None:
 
 
 def test_put_replaces_every_tag_synchronously(api: SimApi, fake_clock: FakeClock) -> None:
-    first = api.put(TAGS, {"tags": [{"key": "env", "value": "prod"}, {"key": "team", "value": "a"}]})
+    first = api.put(
+        TAGS, {"tags": [{"key": "env", "value": "prod"}, {"key": "team", "value": "a"}]}
+    )
     assert first.status_code == 200
     assert "taskId" not in first.json()
     fake_clock.advance(100)
-    second = api.put(TAGS, {"tags": [{"key": "env", "value": "prod"}, {"key": "owner", "value": "b"}]})
+    second = api.put(
+        TAGS, {"tags": [{"key": "env", "value": "prod"}, {"key": "owner", "value": "b"}]}
+    )
     expected = {
         "accountId": 1001,
         "tags": [tag("env", "prod"), tag("owner", "b", LATER, LATER)],
@@ -92,9 +96,7 @@ def test_delete_one(api: SimApi) -> None:
     assert api.get(TAGS).json()["tags"] == [tag("env", "prod")]
 
 
-@pytest.mark.parametrize(
-    ("method", "body"), [("PUT", {"value": "x"}), ("DELETE", None)]
-)
+@pytest.mark.parametrize(("method", "body"), [("PUT", {"value": "x"}), ("DELETE", None)])
 def test_unknown_tag_key_is_404(api: SimApi, method: str, body: Any) -> None:
     answer = api.request(method, f"{TAGS}/nope", json=body)
     assert answer.status_code == 404
@@ -113,8 +115,18 @@ def test_tag_key_in_the_path_is_url_decoded(api: SimApi) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "description"),
     [
-        ("PUT", TAGS, {"tags": [{"key": "Env", "value": "prod"}]}, '"tags[0].key" must be lower case, got "Env"'),
-        ("PUT", TAGS, {"tags": [{"key": "env", "value": "Prod"}]}, '"tags[0].value" must be lower case, got "Prod"'),
+        (
+            "PUT",
+            TAGS,
+            {"tags": [{"key": "Env", "value": "prod"}]},
+            '"tags[0].key" must be lower case, got "Env"',
+        ),
+        (
+            "PUT",
+            TAGS,
+            {"tags": [{"key": "env", "value": "Prod"}]},
+            '"tags[0].value" must be lower case, got "Prod"',
+        ),
         ("POST", TAGS, {"key": "ENV", "value": "prod"}, '"key" must be lower case, got "ENV"'),
         ("PUT", f"{TAGS}/env", {"value": "PROD"}, '"value" must be lower case, got "PROD"'),
         ("PUT", TAGS, {}, '"tags" is required'),
