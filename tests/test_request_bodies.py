@@ -1,18 +1,23 @@
 """Every request body the tool sends validates against the official request schemas.
 
-The tool applies specs to the in-process simulator through a recording transport; every body
-sent is matched to its operation in the trimmed OpenAPI description (tests/openapi/) and
-validated against that operation's request schema, closed: read-only and unlisted
-properties refused (``openapi_schema.request_validator``). The one documented exception is
-``autoMinorVersionUpgrade`` on create and update: the OpenAPI document lacks it, but the
-Go SDK and the Terraform provider send it and the API accepts it.
+Bodies come from two sources, each matched to its operation in the trimmed OpenAPI
+description (tests/openapi/) and validated against that operation's request schema, closed:
+read-only and unlisted properties refused (``openapi_schema.request_validator``).
 
-The specs: the examples/ account (creates, updates, an upgrade, an import, a backup before
-delete), and a database using every field of the spec schema, created, then changed in
-every updatable field with a backup before the update and a version upgrade, then deleted
-after a backup to a path. The tests also check that every spec field reached a body and
-that each of the five request schemas was exercised, so a field or an operation the specs
-stop covering fails here rather than going unchecked.
+- Applied: the tool applies specs to the in-process simulator through a recording transport
+  — the examples/ account (creates, updates, an upgrade, an import, a backup before delete),
+  and a database using every field of the spec schema, created, then changed in every
+  updatable field with a backup before the update and a version upgrade, then deleted after
+  a backup. The tests also check that every spec field reached a body and that each of the
+  five request schemas was exercised, so a field or an operation the specs stop covering
+  fails here rather than going unchecked.
+- Planned: hypothesis generates valid specs (a database, new or one of the example
+  account's, with any mix of the values of the scenarios) and plans them against the
+  simulator's account.
+
+The one documented exception is ``autoMinorVersionUpgrade`` on create and update: the
+OpenAPI document lacks it, but the Go SDK and the Terraform provider send it and the API
+accepts it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,14 +33,20 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import FakeClock
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
 from openapi_schema import load_openapi, request_validator
 
 from reconciler import cli
 from reconciler.cli import Runtime
-from reconciler.cloud import Answer, RequestsTransport
+from reconciler.cloud import Answer, ApiClient, RequestsTransport, read_live
 from reconciler.compare import CATALOGUE, CREATE_FIELDS, UPDATE_FIELDS
+from reconciler.errors import SpecError
+from reconciler.model import LiveState
+from reconciler.planning import build_plan
+from reconciler.secrets import reveal
 from reconciler.simulator import RunningSimulator
-from reconciler.spec import load_schema
+from reconciler.spec import load_schema, load_spec
 
 PROJECT = Path(__file__).resolve().parents[1]
 PROD = 2001234
@@ -212,7 +223,7 @@ def every_field_specs(folder: Path) -> list[str]:
 def sent(
     make_module_simulator: Callable[..., RunningSimulator],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[list[Sent]]:
+) -> list[Sent]:
     """Apply the examples, then the every-field specs; return every body sent."""
     clock = FakeClock()
     running = make_module_simulator(clock=clock, task_seconds=2.0, provision_seconds=3.0)
@@ -237,7 +248,7 @@ def sent(
         for paths in runs:
             code = cli.main(["apply", *paths, "--yes", "--api-url", running.url], runtime)
             assert code == 0, paths
-    yield recorded
+    return recorded
 
 
 def operation_schema(method: str, path: str) -> str:
@@ -275,15 +286,21 @@ def test_every_request_schema_is_exercised(sent: list[Sent]) -> None:
     assert {operation_schema(one.method, one.path) for one in sent} == REQUEST_SCHEMAS
 
 
+def sent_keys(sent: list[Sent], schema: str) -> set[str]:
+    """The keys of every body sent to an operation of request schema ``schema``."""
+    return {
+        key for one in sent if operation_schema(one.method, one.path) == schema for key in one.body
+    }
+
+
 def test_every_spec_field_reaches_a_create_body(sent: list[Sent]) -> None:
-    created = {key for one in sent if one.method == "POST" for key in one.body}
-    assert SPEC_FIELDS & CREATE_FIELDS - created == set()
+    assert (SPEC_FIELDS & CREATE_FIELDS) - sent_keys(sent, "DatabaseCreateRequest") == set()
 
 
 def test_every_compared_spec_field_reaches_an_update_body(sent: list[Sent]) -> None:
     """Write-only fields are never compared (the API does not read them back): no update."""
-    updated = {key for one in sent if one.method == "PUT" for key in one.body}
-    assert SPEC_FIELDS & UPDATE_FIELDS & COMPARED - updated == set()
+    updated = sent_keys(sent, "DatabaseUpdateRequest")
+    assert (SPEC_FIELDS & UPDATE_FIELDS & COMPARED) - updated == set()
 
 
 def test_the_exception_is_accepted_and_is_the_only_one() -> None:
@@ -291,3 +308,85 @@ def test_the_exception_is_accepted_and_is_the_only_one() -> None:
         body = {"name": "db", "autoMinorVersionUpgrade": True, "notInTheSpec": 1}
         errors = [error.message for error in validator(schema).iter_errors(body)]
         assert errors == ["Additional properties are not allowed ('notInTheSpec' was unexpected)"]
+
+
+# ------------------------------------------------------------------ generated specs
+
+#: Valid values of each spec field, from the scenarios above.
+POOLS: dict[str, list[Any]] = {
+    name: [value for value in (EVERYTHING.get(name), EVERYTHING_CHANGED.get(name)) if value]
+    for name in SPEC_FIELDS
+}
+POOLS.update(
+    protocol=["redis", "memcached"],
+    memoryLimitInGb=[1, 2],
+    replicaOf=[EVERYTHING["replicaOf"], REPLICA_OF_CHANGED["replicaOf"]],
+    saslUsername=["mc-user"],
+    saslPassword=["sasl-Password-4"],
+    replication=[True, False],
+    supportOSSClusterApi=[True, False],
+    useExternalEndpointForOSSClusterApi=[True, False],
+    enableTls=[True, False],
+    enableDefaultUser=[True, False],
+    autoMinorVersionUpgrade=[True, False],
+)
+#: New, and existing databases of subscription 2001234 in the example account.
+NAMES = ["generated", "sessions", "cache", "queue", "reports"]
+
+
+@st.composite
+def databases(draw: st.DrawFn) -> dict[str, Any]:
+    """A database entry: a name and any subset of the fields, each from its pool."""
+    fields = draw(st.sets(st.sampled_from(sorted(POOLS))))
+    entry = {name: draw(st.sampled_from(POOLS[name])) for name in sorted(fields)}
+    return {"name": draw(st.sampled_from(NAMES)), **entry}
+
+
+@dataclass(frozen=True)
+class Account:
+    """The example account as read live, and a folder to write generated specs in."""
+
+    live: LiveState
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def account(
+    make_module_simulator: Callable[..., RunningSimulator],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Account:
+    """Read subscription 2001234 of the example account once."""
+    running = make_module_simulator()
+    folder = tmp_path_factory.mktemp("generated")
+    desired = load_spec([spec_file(folder, "read", [LEGACY])], ENVIRONMENT)
+    with ApiClient(running.url, running.api_key, running.api_secret) as client:
+        return Account(read_live(client, desired), folder)
+
+
+def planned_bodies(account: Account, database: dict[str, Any]) -> list[Sent]:
+    """Plan a spec of ``database`` against the account; the bodies its actions would send.
+
+    A mix of values the spec schema refuses is not a valid spec: hypothesis discards it.
+    """
+    try:
+        desired = load_spec([spec_file(account.folder, "spec", [database])], ENVIRONMENT)
+    except SpecError:
+        reject()
+    plan = build_plan(desired, account.live)
+    return [
+        Sent(a.request.method, a.request.path, reveal(a.request.body))
+        for a in plan.actions
+        if a.request.body is not None
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(database=databases())
+def test_generated_specs_plan_valid_bodies(account: Account, database: dict[str, Any]) -> None:
+    sent = planned_bodies(account, database)
+    problems = [
+        f"{one.method} {one.path}: {error.message} at {list(error.absolute_path)}"
+        for one in sent
+        for error in validator(operation_schema(one.method, one.path)).iter_errors(one.body)
+    ]
+    assert problems == []
