@@ -7,7 +7,10 @@
   database 51170941 "sessions").
 - ``SimAccount``: the example account served by the simulator on the test's clock, an
   ``ApiClient`` to it whose transport records every request (``calls``: method and path
-  below the base, query left out) and ``run``/``failure`` applying actions through it.
+  below the base, query left out) and can lose answers (``RecordingTransport``), and
+  ``run``/``failure`` applying actions through it; ``elsewhere`` writes as another client.
+
+The fixtures ``account_on`` and ``account`` (tests/apply/conftest.py) start such accounts.
 
 Imported as a plain module (``from executor_support import …``): pytest's default
 "prepend" import mode puts tests/apply/ on ``sys.path`` for the tests here.
@@ -25,7 +28,7 @@ import pytest
 
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.report import ApplyReport
-from reconciler.cloud import Answer, ApiClient, RequestsTransport
+from reconciler.cloud import Answer, ApiClient, RequestsTransport, TransportError
 from reconciler.errors import ApplyFailedError
 from reconciler.plan import NEW_DATABASE_ID, ActionKind, ApiRequest, Plan, PlannedAction
 from reconciler.simulator import RunningSimulator
@@ -110,31 +113,55 @@ def plan_of(*actions: PlannedAction) -> Plan:
 # -------------------------------------------------------------------- the simulated account
 
 
-class RecordingTransport:
-    """The real transport, recording ``(method, path)`` of every request and its answer."""
+LOST = "connection reset after sending"
 
-    def __init__(self, on_send: Callable[[str, str], None] | None = None) -> None:
+
+class RecordingTransport:
+    """The real transport, recording every request and its answer; it can lose answers.
+
+    ``write_faults`` is consumed one entry per write: ``"ok"``; ``"lost-before"`` (the
+    request never reaches the account, the client cannot tell); ``"lost-after"`` (the write
+    takes effect, its answer is lost); ``"lost-after-done"`` (likewise, and the clock moves
+    ``settle_seconds`` so its task is done before anyone looks). ``failing_get(path)`` true
+    makes that GET fail on the wire. ``on_send(method, path)`` runs before each request.
+    """
+
+    def __init__(self, clock: SteppingClock) -> None:
         self.calls: list[tuple[str, str]] = []
         self.statuses: list[int] = []
         self.answers: list[Any] = []
-        self.on_send = on_send
+        self.write_faults: list[str] = []
+        self.settle_seconds = 0.0
+        self.failing_get: Callable[[str], bool] = lambda path: False
+        self.on_send: Callable[[str, str], None] = lambda method, path: None
+        self._clock = clock
         self._inner = RequestsTransport(get_retries=0, backoff_factor=0.0)
 
     def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
     ) -> Answer:
-        """Record the request, send it, record the parsed answer (None if not JSON)."""
+        """Record the request, send it (or not, per the faults), record the answer."""
         path = urllib.parse.urlsplit(url).path.split("/v1", 1)[1]
+        self.on_send(method, path)
         self.calls.append((method, path))
-        if self.on_send is not None:
-            self.on_send(method, path)
+        fault = self.write_faults.pop(0) if method != "GET" and self.write_faults else "ok"
+        if fault == "lost-before" or (method == "GET" and self.failing_get(path)):
+            self._record(0, None)
+            raise TransportError(LOST, sent=True)
         answer = self._inner.send(method, url, headers, body, timeout)
-        self.statuses.append(answer.status)
         try:
-            self.answers.append(json.loads(answer.body or b"null"))
+            self._record(answer.status, json.loads(answer.body or b"null"))
         except ValueError:
-            self.answers.append(None)
+            self._record(answer.status, None)
+        if fault == "lost-after-done":
+            self._clock.sleep(self.settle_seconds)
+        if fault.startswith("lost-after"):
+            raise TransportError(LOST, sent=True)
         return answer
+
+    def _record(self, status: int, answer: Any) -> None:
+        self.statuses.append(status)
+        self.answers.append(answer)
 
     def close(self) -> None:
         """Close the real transport."""
@@ -147,7 +174,7 @@ class SimAccount:
     def __init__(self, running: RunningSimulator, clock: SteppingClock) -> None:
         self.running = running
         self.clock = clock
-        self.transport = RecordingTransport()
+        self.transport = RecordingTransport(clock)
         self.client = ApiClient(
             running.url,
             running.api_key,
@@ -156,6 +183,9 @@ class SimAccount:
             clock=clock,
             get_retries=0,
             transport=self.transport,
+        )
+        self._other = ApiClient(
+            running.url, running.api_key, running.api_secret, sleep=clock.sleep, clock=clock
         )
 
     @property
@@ -174,7 +204,16 @@ class SimAccount:
     def task_ids(self) -> list[str]:
         """The task ids the write answers named, in order."""
         pairs = zip(self.calls, self.transport.answers, strict=False)
-        return [a["taskId"] for (m, _), a in pairs if m != "GET" and isinstance(a, dict)]
+        return [
+            a["taskId"]
+            for (m, _), a in pairs
+            if m != "GET" and isinstance(a, dict) and "taskId" in a
+        ]
+
+    def elsewhere(self, method: str, path: str, body: Any, settle: float) -> None:
+        """Write to the account as someone else would (not recorded); wait ``settle`` s."""
+        self._other.write(method, path, body)
+        self.clock.sleep(settle)
 
     def get(self, path: str) -> Any:
         """GET ``path`` from the account (recorded like the executor's requests)."""

@@ -19,7 +19,6 @@ from executor_support import (
     DB_PATH,
     SUB_PATH,
     SimAccount,
-    SteppingClock,
     act,
     backup,
     create,
@@ -35,33 +34,10 @@ from reconciler.apply.report import ActionOutcome
 from reconciler.errors import ApplyInterruptedError, NotFoundError
 from reconciler.plan import ActionKind, PlannedAction
 from reconciler.secrets import Secret
-from reconciler.simulator import RunningSimulator
 
 NEW_ID = 51180010  # the id the simulator gives the next database of the example account
 NEW_PATH = f"{SUB_PATH}/databases/{NEW_ID}"
 LEGACY = 51170942  # legacy-cache: no backup location
-
-
-@pytest.fixture
-def account_on(
-    make_simulator: Callable[..., RunningSimulator],
-) -> Callable[..., SimAccount]:
-    """Return a factory: the example account in a simulator on a fresh stepping clock."""
-
-    def start(task_seconds: float = 1.0, provision_seconds: float = 1.0) -> SimAccount:
-        clock = SteppingClock()
-        running = make_simulator(
-            clock=clock, task_seconds=task_seconds, provision_seconds=provision_seconds
-        )
-        return SimAccount(running, clock)
-
-    return start
-
-
-@pytest.fixture
-def account(account_on: Callable[..., SimAccount]) -> SimAccount:
-    """The example account; tasks and pending statuses last 1 s."""
-    return account_on()
 
 
 def task_polls(account: SimAccount) -> list[int]:
