@@ -1,7 +1,13 @@
 """Tests for reconciler.apply.executor against a scripted in-memory account, on a fake clock.
 
-What the simulator (test_executor.py) cannot be made to do on cue is scripted here: the fake
-answers GETs from the stored account, with per-path status *scripts* consumed one
+Only what the simulator (test_executor.py, test_executor_recovery.py) cannot play is here:
+a subscription pending after a create that is already active, a create task without a
+resource id, task errors as bare strings and unknown task statuses, unknown and ``error``
+database statuses, updates the API silently ignores, a 403 ``SUBSCRIPTION_NOT_ACTIVE``, a
+name clash on a database not listed, an API that does not list tasks, a task error echoing
+a secret, and an interruption while the subscription is pending.
+
+The fake answers GETs from the stored account, with per-path status *scripts* consumed one
 per GET (``"404"`` answers Not Found); when a script runs out its last entry becomes the
 stored state. Tasks move through their script one GET at a time; the first time a task is
 seen ``processing-completed`` its effect is applied. Writes can be given faults. Time only
@@ -28,7 +34,6 @@ from executor_support import (
     backup,
     create,
     delete,
-    follow_up,
     plan_of,
     update,
     upgrade,
@@ -38,7 +43,6 @@ from reconciler.apply.executor import apply_plan
 from reconciler.apply.progress import make_progress
 from reconciler.apply.report import ApplyReport, iso_utc
 from reconciler.errors import (
-    ApiUnavailableError,
     ApplyFailedError,
     ApplyInterruptedError,
     AuthenticationError,
@@ -114,14 +118,11 @@ class FakeApi:
         self.calls: list[tuple[str, str]] = []
         self.bodies: list[Any] = []
         self.next_db_id = NEW_ID
-        self.on_get: Any = None
 
     # ---------------------------------------------------------------- ApiClient interface
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         self.calls.append(("GET", path))
-        if self.on_get is not None:
-            self.on_get(path)
         if path == SUB_PATH:
             status = self._scripted(path) or self.subscription["status"]
             return {**self.subscription, "status": status}
@@ -298,7 +299,7 @@ def failure(api: FakeApi, *actions: PlannedAction, **options: Any) -> ApplyFaile
     return caught.value
 
 
-# -------------------------------------------------------------------- happy paths
+# -------------------------------------------------------------------- creates
 
 
 def test_create_waits_out_the_subscription_going_pending(api: FakeApi) -> None:
@@ -319,16 +320,6 @@ def test_create_without_resource_id_finds_the_database_by_name(api: FakeApi) -> 
 
 
 # -------------------------------------------------------------------- tasks
-
-
-def test_a_task_that_stays_unknown_fails_after_a_few_404s_and_some_seconds(api: FakeApi) -> None:
-    api.next_tasks.append({"script": ["404"] * 100 + [TASK_DONE]})
-    error = failure(api, update({"datasetSizeInGb": 2}))
-    assert str(error) == (
-        "update sessions (db 51170941): GET /tasks/t-1: HTTP 404: "
-        "the task is still unknown 12s after it was accepted"
-    )
-    assert api.count("GET", "/tasks/t-1") == 12  # polls at 0.5, 1 … 9.5 s tolerated; 11.9 s not
 
 
 def test_task_processing_error_is_surfaced_with_all_four_facts(api: FakeApi) -> None:
@@ -411,12 +402,6 @@ def test_database_error_status_is_a_failure(api: FakeApi) -> None:
     assert api.writes() == []
 
 
-def test_subscription_pending_is_waited_out_before_sending(api: FakeApi) -> None:
-    api.scripts[SUB_PATH] = ["pending", "encryption_key_pending", "active"]
-    run(api, update({"datasetSizeInGb": 2}))
-    assert api.calls[:4] == [("GET", SUB_PATH)] * 3 + [("GET", DB_PATH)]
-
-
 def test_silent_no_op_is_an_error(api: FakeApi) -> None:
     api.ignore_updates = True
     error = failure(api, update({"datasetSizeInGb": 2, "dataEvictionPolicy": "allkeys-lru"}))
@@ -433,19 +418,6 @@ def test_silent_no_op_of_an_upgrade_is_an_error(api: FakeApi) -> None:
         "upgrade sessions (db 51170941): silent no-op: redisVersion is 7.4 after the upgrade "
         "to 8.2 (task t-1)"
     )
-
-
-def test_a_short_api_outage_while_polling_is_tolerated(api: FakeApi) -> None:
-    original = api.get
-    outages = iter([True, True, False])
-
-    def flaky(path: str, params: Mapping[str, Any] | None = None) -> Any:
-        if path.startswith("/tasks/") and next(outages, False):
-            raise ApiUnavailableError("GET", path, 503)
-        return original(path, params)
-
-    api.get = flaky  # type: ignore[method-assign]
-    assert run(api, update({"datasetSizeInGb": 2})).done[0].status == "done"
 
 
 # -------------------------------------------------------------------- 409 and "not active"
@@ -468,25 +440,7 @@ def test_409_name_clash_fails_at_once(api: FakeApi) -> None:
     assert api.count("POST") == 1
 
 
-def test_409_until_the_deadline_times_out(api: FakeApi) -> None:
-    api.write_faults = ["409"] * 1000
-    error = failure(api, update({"datasetSizeInGb": 2}), timeout=60)
-    assert str(error) == (
-        f"update sessions (db 51170941): timed out after 60s waiting for PUT {DB_PATH} to be "
-        "accepted; last state seen: HTTP 409 DATABASE_NOT_ACTIVE"
-    )
-
-
 # -------------------------------------------------------------------- lost answers
-
-
-def test_lost_answer_on_create_follows_the_listed_task_without_creating_again(api: FakeApi) -> None:
-    api.write_faults = ["lost-after"]
-    report = run(api, create(), follow_up(enableDefaultUser=False))
-    assert api.count("POST") == 1
-    assert report.done[0].task_id == "t-1"
-    assert report.done[0].note == "answer lost; followed task t-1"
-    assert api.writes()[1] == ("PUT", NEW_PATH)
 
 
 def test_lost_answer_on_create_adopts_the_database_found_by_name(api: FakeApi) -> None:
@@ -496,68 +450,6 @@ def test_lost_answer_on_create_adopts_the_database_found_by_name(api: FakeApi) -
     assert api.count("POST") == 1
     assert report.done[0].action.database_id == NEW_ID
     assert report.done[0].note == "answer lost; the change was in place"
-
-
-def test_lost_answer_on_create_that_did_not_happen_is_sent_again(api: FakeApi) -> None:
-    api.write_faults = ["lost-before"]
-    report = run(api, create())
-    assert api.count("POST") == 2
-    assert report.done[0].note == "answer lost, no trace found; sent again"
-    assert list(api.dbs) == [DB, NEW_ID]
-
-
-def test_answers_lost_every_time_give_up_after_three_sends(api: FakeApi) -> None:
-    api.write_faults = ["lost-before"] * 5
-    error = failure(api, create())
-    assert api.count("POST") == 3
-    assert str(error) == (
-        f"create reports: POST {SUB_PATH}/databases: connection reset after sending"
-    )
-
-
-def test_an_older_task_of_the_same_type_is_not_taken_for_the_lost_one(api: FakeApi) -> None:
-    run(api, update({"datasetSizeInGb": 2}))  # leaves task t-1 in GET /tasks
-    api.clock.now += 3600
-    api.write_faults = ["lost-before"]
-    run(api, update({"datasetSizeInGb": 3}))
-    assert api.count("PUT") == 3
-
-
-@pytest.mark.parametrize(
-    ("fault", "deletes"), [("lost-after-done", 1), ("lost-after", 1), ("lost-before", 2)]
-)
-def test_lost_answer_on_delete(api: FakeApi, fault: str, deletes: int) -> None:
-    api.list_tasks = fault == "lost-after"  # the others are found by re-reading the database
-    api.write_faults = [fault]
-    report = run(api, delete())
-    assert api.count("DELETE") == deletes
-    assert DB not in api.dbs
-    assert report.done[0].status == "done"
-
-
-@pytest.mark.parametrize(("fault", "puts"), [("lost-after-done", 1), ("lost-before", 2)])
-def test_lost_answer_on_update(api: FakeApi, fault: str, puts: int) -> None:
-    api.list_tasks = False
-    api.write_faults = [fault]
-    run(api, update({"datasetSizeInGb": 2}))
-    assert api.count("PUT") == puts
-    assert api.dbs[DB]["datasetSizeInGb"] == 2
-
-
-@pytest.mark.parametrize(("fault", "posts"), [("lost-after", 1), ("lost-before", 2)])
-def test_lost_answer_on_backup_follows_a_listed_task_or_sends_again(
-    api: FakeApi, fault: str, posts: int
-) -> None:
-    api.write_faults = [fault]
-    run(api, backup())
-    assert api.count("POST") == posts
-
-
-def test_lost_answer_on_upgrade_done_when_the_version_is_already_the_target(api: FakeApi) -> None:
-    api.list_tasks = False
-    api.write_faults = ["lost-after-done"]
-    run(api, upgrade("8.2"))
-    assert api.count("POST") == 1
 
 
 # -------------------------------------------------------------------- interruption
