@@ -148,30 +148,34 @@ def test_early_task_404s_are_tolerated(account_on: Callable[..., SimAccount]) ->
     assert report.done[0].status == "done"
 
 
-def test_a_failed_task_stops_the_run_and_the_next_action_is_not_started(
-    account: SimAccount,
-) -> None:
+def test_task_processing_error_is_surfaced_with_all_four_facts(account: SimAccount) -> None:
     legacy_backup = act(
         ActionKind.BACKUP, "legacy-cache", LEGACY, "POST", f"{SUB_PATH}/databases/{LEGACY}/backup"
     )
-    error = account.failure(legacy_backup, delete())
-    [task] = account.task_ids()
+    error = account.failure(backup(), legacy_backup, delete())
+    [_, task] = account.task_ids()
+    description = (
+        "The database has no backup location: configure remoteBackup or give adhocBackupPath"
+    )
     message = (
         f"backup legacy-cache (db {LEGACY}): task {task} failed: 400 BAD_REQUEST "
-        "DATABASE_BACKUP_NOT_CONFIGURED: The database has no backup location: configure "
-        "remoteBackup or give adhocBackupPath"
+        f"DATABASE_BACKUP_NOT_CONFIGURED: {description}"
     )
     assert str(error) == message
-    assert account.writes() == [("POST", f"{SUB_PATH}/databases/{LEGACY}/backup")]
+    assert account.writes() == [
+        ("POST", f"{DB_PATH}/backup"),
+        ("POST", f"{SUB_PATH}/databases/{LEGACY}/backup"),
+    ]
     failed = error.report.failed
     assert failed is not None and failed.task_id == task and failed.error is not None
-    assert (failed.error.error_type, failed.error.status) == (
+    assert (failed.error.error_type, failed.error.status, failed.error.description) == (
         "DATABASE_BACKUP_NOT_CONFIGURED",
         "400 BAD_REQUEST",
+        description,
     )
     assert error.report.summary_text() == "\n".join(
         [
-            "Done (0): nothing",
+            "Done (1): backup sessions (db 51170941)",
             f"Failed: {message}",
             "Not started (1): delete sessions (db 51170941)",
         ]
@@ -246,6 +250,21 @@ def test_interruption_while_following_a_task_reports_the_task(
             "Not started (1): delete sessions (db 51170941)",
         ]
     )
+
+
+def test_interruption_before_the_request_counts_the_action_as_not_started(
+    account_on: Callable[..., SimAccount],
+) -> None:
+    account = account_on(provision_seconds=3.0)
+    account.elsewhere("POST", f"{SUB_PATH}/databases", {"name": "other"}, settle=1.0)
+    with pytest.raises(ApplyInterruptedError) as caught:
+        account.run(
+            update({"datasetSizeInGb": 2}), stop_requested=lambda: account.count("GET") >= 1
+        )
+    report = caught.value.report
+    assert account.calls == [("GET", SUB_PATH)]  # pending: the executor waits, sees the stop
+    assert report.interrupted is None
+    assert [s.label for s in report.not_started] == ["update sessions (db 51170941)"]
 
 
 # -------------------------------------------------------------------- report and progress

@@ -4,8 +4,8 @@ Only what the simulator (test_executor.py, test_executor_recovery.py) cannot pla
 a subscription pending after a create that is already active, a create task without a
 resource id, task errors as bare strings and unknown task statuses, unknown and ``error``
 database statuses, updates the API silently ignores, a 403 ``SUBSCRIPTION_NOT_ACTIVE``, a
-name clash on a database not listed, an API that does not list tasks, a task error echoing
-a secret, and an interruption while the subscription is pending.
+name clash on a database not listed, an API that does not list tasks, and a task error
+echoing a secret.
 
 The fake answers GETs from the stored account, with per-path status *scripts* consumed one
 per GET (``"404"`` answers Not Found); when a script runs out its last entry becomes the
@@ -44,7 +44,6 @@ from reconciler.apply.progress import make_progress
 from reconciler.apply.report import ApplyReport, iso_utc
 from reconciler.errors import (
     ApplyFailedError,
-    ApplyInterruptedError,
     AuthenticationError,
     ConflictError,
     NotFoundError,
@@ -322,37 +321,6 @@ def test_create_without_resource_id_finds_the_database_by_name(api: FakeApi) -> 
 # -------------------------------------------------------------------- tasks
 
 
-def test_task_processing_error_is_surfaced_with_all_four_facts(api: FakeApi) -> None:
-    error_object = {
-        "type": "DATABASE_INVALID_ALERTS",
-        "status": "400 BAD_REQUEST",
-        "description": "Invalid alerts",
-    }
-    api.next_tasks += [{}, {"script": ["received", "processing-error"], "error": error_object}]
-    error = failure(
-        api, backup(), update({"alerts": [{"name": "dataset-size", "value": 900}]}), delete()
-    )
-    message = (
-        "update sessions (db 51170941): "
-        "task t-2 failed: 400 BAD_REQUEST DATABASE_INVALID_ALERTS: Invalid alerts"
-    )
-    assert str(error) == message
-    failed = error.report.failed
-    assert failed is not None and failed.task_id == "t-2" and failed.error is not None
-    assert (failed.error.error_type, failed.error.status, failed.error.description) == (
-        "DATABASE_INVALID_ALERTS",
-        "400 BAD_REQUEST",
-        "Invalid alerts",
-    )
-    assert error.report.summary_text() == "\n".join(
-        [
-            "Done (1): backup sessions (db 51170941)",
-            f"Failed: {message}",
-            "Not started (1): delete sessions (db 51170941)",
-        ]
-    )
-
-
 def test_the_next_action_is_not_started_after_a_failure(api: FakeApi) -> None:
     api.next_tasks.append({"script": ["processing-error"], "error": "DATABASE_BACKUP_DISABLED"})
     error = failure(api, backup(), delete())
@@ -450,19 +418,6 @@ def test_lost_answer_on_create_adopts_the_database_found_by_name(api: FakeApi) -
     assert api.count("POST") == 1
     assert report.done[0].action.database_id == NEW_ID
     assert report.done[0].note == "answer lost; the change was in place"
-
-
-# -------------------------------------------------------------------- interruption
-
-
-def test_interruption_before_the_request_counts_the_action_as_not_started(api: FakeApi) -> None:
-    api.scripts[SUB_PATH] = ["pending", "active"]
-    with pytest.raises(ApplyInterruptedError) as caught:
-        run(api, update({"datasetSizeInGb": 2}), stop_requested=lambda: api.count("GET") >= 1)
-    report = caught.value.report
-    assert api.writes() == []
-    assert report.interrupted is None
-    assert [s.label for s in report.not_started] == ["update sessions (db 51170941)"]
 
 
 # -------------------------------------------------------------------- secrets and report
