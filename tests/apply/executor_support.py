@@ -9,8 +9,8 @@
   ``ApiClient`` to it whose transport records every request (``calls``: method and path
   below the base, query left out) and can lose answers (``RecordingTransport``), and
   ``run``/``failure`` applying actions through it; ``elsewhere`` writes as another client.
-
-The fixtures ``account_on`` and ``account`` (tests/apply/conftest.py) start such accounts.
+- ``account_factory(make_simulator)``: a factory of such accounts, each on a fresh clock
+  (the test modules' ``account_on`` fixture; ``account`` is one with the defaults).
 
 Imported as a plain module (``from executor_support import …``): pytest's default
 "prepend" import mode puts tests/apply/ on ``sys.path`` for the tests here.
@@ -235,3 +235,27 @@ class SimAccount:
         with pytest.raises(ApplyFailedError) as caught:
             self.run(*actions, **options)
         return caught.value
+
+
+# -------------------------------------------------------------------- accounts
+
+
+def account_factory(
+    make_simulator: Callable[..., RunningSimulator],
+) -> Callable[..., SimAccount]:
+    """Return a factory: the example account in a simulator on a fresh stepping clock.
+
+    The factory takes ``task_seconds`` and ``provision_seconds`` (1 s each by default); a
+    lost-and-done answer (``"lost-after-done"``) moves the clock by their sum.
+    """
+
+    def start(task_seconds: float = 1.0, provision_seconds: float = 1.0) -> SimAccount:
+        clock = SteppingClock()
+        running = make_simulator(
+            clock=clock, task_seconds=task_seconds, provision_seconds=provision_seconds
+        )
+        account = SimAccount(running, clock)
+        account.transport.settle_seconds = task_seconds + provision_seconds
+        return account
+
+    return start

@@ -19,6 +19,7 @@ from executor_support import (
     DB_PATH,
     SUB_PATH,
     SimAccount,
+    account_factory,
     act,
     backup,
     create,
@@ -34,10 +35,23 @@ from reconciler.apply.report import ActionOutcome
 from reconciler.errors import ApplyInterruptedError, NotFoundError
 from reconciler.plan import ActionKind, PlannedAction
 from reconciler.secrets import Secret
+from reconciler.simulator import RunningSimulator
 
 NEW_ID = 51180010  # the id the simulator gives the next database of the example account
 NEW_PATH = f"{SUB_PATH}/databases/{NEW_ID}"
 LEGACY = 51170942  # legacy-cache: no backup location
+
+
+@pytest.fixture
+def account_on(make_simulator: Callable[..., RunningSimulator]) -> Callable[..., SimAccount]:
+    """Return a factory of example accounts, each in a simulator on its own clock."""
+    return account_factory(make_simulator)
+
+
+@pytest.fixture
+def account(account_on: Callable[..., SimAccount]) -> SimAccount:
+    """The example account; tasks and pending statuses last 1 s."""
+    return account_on()
 
 
 def task_polls(account: SimAccount) -> list[int]:

@@ -16,6 +16,7 @@ from executor_support import (
     DB_PATH,
     SUB_PATH,
     SimAccount,
+    account_factory,
     backup,
     create,
     delete,
@@ -25,10 +26,23 @@ from executor_support import (
 )
 
 from reconciler.errors import NotFoundError
+from reconciler.simulator import RunningSimulator
 
 NEW_ID = 51180010  # the id the simulator gives the next database of the example account
 NEW_PATH = f"{SUB_PATH}/databases/{NEW_ID}"
 UNKNOWN = "the change may or may not have taken effect; re-read before retrying"
+
+
+@pytest.fixture
+def account_on(make_simulator: Callable[..., RunningSimulator]) -> Callable[..., SimAccount]:
+    """Return a factory of example accounts, each in a simulator on its own clock."""
+    return account_factory(make_simulator)
+
+
+@pytest.fixture
+def account(account_on: Callable[..., SimAccount]) -> SimAccount:
+    """The example account; tasks and pending statuses last 1 s."""
+    return account_on()
 
 
 def names_in_subscription(account: SimAccount) -> list[str]:
