@@ -4,9 +4,9 @@ The scripted fake API of tests/fake_api.py serves good answers, captured from th
 simulator's example account (a mutable database, a task that completes), except for the one
 route a scenario breaks: truncated JSON, HTML pages (200, 500, nginx's 401), unknown
 statuses, missing fields, a wrong subscription id, a redirect, a body cut short, a task that
-never finishes, a database stuck in ``error``. The CLI runs in-process (``plan`` and ``apply --yes --timeout 2s`` of a
-spec with one update) and must end with exit 1 and the exact error line expected, no
-traceback, within the timeout plus a few seconds.
+never finishes, a database stuck in ``error``. The CLI runs in-process (``plan`` and
+``apply --yes --timeout 2s`` of a spec with one update) and must end with exit 1 and the
+exact error line expected, no traceback, within the timeout plus a few seconds.
 
 urllib3 sleeps between GET retries on the real clock (1, 2, 4 s); the CLI runs with a
 ``Runtime`` without back-off so a 500 costs milliseconds. Every other wait is real.
