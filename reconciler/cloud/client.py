@@ -35,7 +35,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.cloud.errorbody import error_details
-from reconciler.cloud.ratelimit import RateBudget, rate_limit_delay
+from reconciler.cloud.ratelimit import RateBudget, describe_wait, rate_limit_delay
 from reconciler.cloud.transport import RequestsTransport
 from reconciler.cloud.wire import Answer, Transport, TransportError
 from reconciler.errors import (
@@ -267,7 +267,8 @@ class ApiClient:
         error_type, _ = _error_details(answer, self._credentials)
         description = (
             f"too many requests; gave up after waiting {waited:.0f}s "
-            f"(the next wait, {delay:.0f}s, would pass the {self._rate_limit_wait_max:.0f}s limit)"
+            f"(the next wait, {describe_wait(delay)}, would pass the "
+            f"{describe_wait(self._rate_limit_wait_max)} limit)"
         )
         return RateLimitedError(method, path, 429, error_type, description)
 
