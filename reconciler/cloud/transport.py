@@ -28,6 +28,7 @@ dropped, since it holds the prepared request, credentials and body included.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.cookiejar
 import inspect
@@ -90,10 +91,8 @@ class _Watch:
             self.expired = True
         sock = getattr(connection, "sock", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # already closed: nothing left to stop
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed: nothing left to stop
 
 
 #: The watch of the send in progress on this thread (urllib3 calls back on the same thread).
