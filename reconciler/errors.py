@@ -243,6 +243,7 @@ class ApplyInterruptedError(ReconcilerError):
 
     exit_code: ClassVar[int] = EXIT_INTERRUPTED
 
-    def __init__(self, report: Any) -> None:
+    def __init__(self, report: Any, how: str = "stopped after the current request") -> None:
         self.report = report
+        self.how = how
         super().__init__("interrupted")

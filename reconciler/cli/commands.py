@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from reconciler.cli.abort import RunTracker
 from reconciler.cli.api import open_api
 from reconciler.cli.runtime import Runtime
 from reconciler.errors import (
@@ -266,13 +267,14 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     progress = make_progress(sys.stdout, tty=sys.stdout.isatty())
+    tracker = RunTracker(client, progress, runtime.clock, runtime.wall_clock)
     report = None
     try:
         report = apply_plan(
             plan,
-            client,
+            tracker,
             timeout=args.timeout,
-            progress=progress,
+            progress=tracker,
             stop_requested=lambda: stop["requested"],
             clock=runtime.clock,
             sleep=runtime.sleep,
@@ -281,6 +283,9 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
     except (ApplyFailedError, ApplyInterruptedError) as exc:
         report = exc.report
         raise
+    except KeyboardInterrupt:  # the second Ctrl-C: report what was under way, exit 130
+        report = tracker.aborted_report(plan.actions)
+        raise ApplyInterruptedError(report, how="aborted at once by a second Ctrl-C") from None
     finally:
         signal.signal(signal.SIGINT, previous)
         if report is not None and args.report:
