@@ -33,7 +33,8 @@ def stale_reasons(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> list[st
     if not reasons:
         moved = [key for key in _DERIVED if saved.get(key) != fresh.get(key)]
         if moved:
-            reasons.append(f"the plan's {', '.join(moved)} differ from a fresh plan's")
+            verb = "differs" if len(moved) == 1 else "differ"
+            reasons.append(f"the plan's {', '.join(moved)} {verb} from a fresh plan's")
     if len(reasons) > MAX_REASONS:
         more = len(reasons) - MAX_REASONS + 1
         reasons = [*reasons[: MAX_REASONS - 1], f"… and {more} more"]
