@@ -63,36 +63,56 @@ class _AnswerTooLarge(Exception):
 
 
 class _Watch:
-    """The deadline of each attempt of one send, and whether the watchdog fired."""
+    """The deadline of each attempt of one send, and whether the watchdog fired.
+
+    The socket is taken once the request is sent: the connection may let go of it when the
+    answer says ``Connection: close``, while the answer is still read from it.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
         self._timer: threading.Timer | None = None
+        self._sock: socket.socket | None = None
         self._lock = threading.Lock()
 
-    def arm(self, connection: HTTPConnection) -> None:
-        """Start the deadline of one attempt over ``connection`` (a retry gets a new one)."""
+    def arm(self) -> None:
+        """Start the deadline of one attempt (a retry gets a new one)."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
             self.expired = False
-            self._timer = threading.Timer(self.seconds, self._expire, (connection,))
+            self._sock = None
+            self._timer = threading.Timer(self.seconds, self._expire)
             self._timer.daemon = True
             self._timer.start()
+
+    def bind(self, sock: socket.socket | None) -> None:
+        """Watch ``sock``, the attempt's socket, its request sent; shut it if already late."""
+        with self._lock:
+            self._sock = sock
+            late = self.expired
+        if late:
+            _shut(sock)
 
     def disarm(self) -> None:
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
+            self._sock = None
 
-    def _expire(self, connection: HTTPConnection) -> None:
+    def _expire(self) -> None:
         with self._lock:
             self.expired = True
-        sock = getattr(connection, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed: nothing left to stop
-                sock.shutdown(socket.SHUT_RDWR)
+            sock = self._sock
+        _shut(sock)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """Shut ``sock`` down both ways, so that a read blocked on it returns at once."""
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to stop
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 #: The watch of the send in progress on this thread (urllib3 calls back on the same thread).
@@ -103,16 +123,20 @@ class _WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         watch = getattr(_CURRENT, "watch", None)
         if watch is not None:
-            watch.arm(self)
+            watch.arm()
         super().request(*args, **kwargs)
+        if watch is not None:
+            watch.bind(self.sock)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         watch = getattr(_CURRENT, "watch", None)
         if watch is not None:
-            watch.arm(self)
+            watch.arm()
         super().request(*args, **kwargs)
+        if watch is not None:
+            watch.bind(self.sock)
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

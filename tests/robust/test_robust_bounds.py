@@ -154,10 +154,15 @@ def test_answers_that_never_end_stop_with_one_line(
 
 
 class Trickle:
-    """A loopback server sending headers, then one body byte every ``every`` seconds."""
+    """A loopback server sending headers, then one body byte every ``every`` seconds.
 
-    def __init__(self, every: float) -> None:
+    ``close`` adds ``Connection: close`` (the connection then lets go of its socket while the
+    answer is still being read from it).
+    """
+
+    def __init__(self, every: float, close: bool) -> None:
         self.every = every
+        self.close_header = b"Connection: close\r\n" if close else b""
         self.stop = threading.Event()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -180,8 +185,11 @@ class Trickle:
         with conn:
             conn.recv(65536)
             head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            conn.sendall(head + b"Content-Length: 1000000\r\n\r\n")
-            while not self.stop.wait(self.every):
+            conn.sendall(head + self.close_header + b"Content-Length: 1000000\r\n\r\n")
+            # At most 10 s of trickle, then it hangs up: a client without a deadline fails
+            # the test (cut short, too late) instead of hanging the suite.
+            until = time.monotonic() + 10
+            while not self.stop.wait(self.every) and time.monotonic() < until:
                 try:
                     conn.sendall(b" ")
                 except OSError:
@@ -208,9 +216,9 @@ class ShortDeadline:
         self.real.close()
 
 
-@pytest.fixture
-def trickle() -> Iterator[Trickle]:
-    server = Trickle(every=0.05)
+@pytest.fixture(params=[False, True], ids=["keep-alive", "connection-close"])
+def trickle(request: pytest.FixtureRequest) -> Iterator[Trickle]:
+    server = Trickle(every=0.05, close=request.param)
     yield server
     server.close()
 
