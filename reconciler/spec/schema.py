@@ -23,6 +23,7 @@ from jsonschema.exceptions import ValidationError
 
 from reconciler.compare import SECRET_FIELDS
 from reconciler.errors import SpecProblem
+from reconciler.preflight import check_document
 from reconciler.secrets import MASK, mask_uri
 from reconciler.spec.located import Path, Position, render_path
 from reconciler.spec.yamlload import Document
@@ -42,6 +43,8 @@ _PASSWORD_FIELDS = SECRET_FIELDS
 _URI_FIELDS = frozenset({"replicaOf", "importFromUri", "endpoint"})
 _YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 _NOT_IN_DEFAULTS = ("name", "state", "import")
+_BOUNDS = {"minimum": "less than the minimum", "maximum": "greater than the maximum"}
+_LONG_NUMBER = 20
 
 
 def _is_strict_integer(checker: object, instance: object) -> bool:
@@ -102,7 +105,11 @@ def _validator() -> Any:
 
 
 def validate(doc: Document, file: str) -> list[SpecProblem]:
-    """Return every schema problem of ``doc`` (sorted by position, duplicates removed)."""
+    """Return every problem of ``doc`` (sorted by position, duplicates removed).
+
+    Schema problems, then the cross-field rules of :mod:`reconciler.preflight` that need no
+    network (each located at the key of the field it is about).
+    """
     found: dict[SpecProblem, None] = {}
     for raw in _validator().iter_errors(doc.data):
         error = _Error.of(raw)
@@ -110,6 +117,9 @@ def validate(doc: Document, file: str) -> list[SpecProblem]:
             continue
         for problem in _problems(error, doc, file):
             found[problem] = None
+    for finding in check_document(doc.data):
+        where = doc.position(finding.path, key=True)
+        found[_located(file, where, finding.path, finding.message)] = None
     return sorted(found, key=lambda p: (p.line, p.column, p.path, p.message))
 
 
@@ -224,6 +234,8 @@ def _message(error: _Error, doc: Document, path: Path) -> str:
         else:
             message = error.message
         return message + _enum_suggestion(error.instance, error.expected)
+    if kind in _BOUNDS and "errorMessage" not in error.schema:
+        return f"{_number(error.instance)} is {_BOUNDS[kind]} of {error.expected}"
     if kind == "uniqueItems":
         return f"lists {_describe(_first_duplicate(error.instance), secret)} more than once"
     if "errorMessage" in error.schema:
@@ -257,6 +269,14 @@ def _enum_suggestion(instance: Any, allowed: list[Any]) -> str:
     choices = [a for a in allowed if isinstance(a, str)]
     close = difflib.get_close_matches(instance, choices, n=1, cutoff=0.7)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _number(value: Any) -> str:
+    """Return a number for a message; a very long one shortened, its digits counted."""
+    text = repr(value)
+    if len(text) <= _LONG_NUMBER:
+        return text
+    return f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
 
 
 def _first_duplicate(items: list[Any]) -> Any:

@@ -66,10 +66,11 @@ def test_schema_is_valid_draft_2020_12() -> None:
 
 
 def object_schemas() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield the schemas that define objects (not ``if`` conditions, not property maps)."""
+    """Yield the schemas that define objects (not ``if``/``then`` parts, not property maps)."""
     for where, node in walk(load_schema()):
         parts = where.split("/")
-        if "properties" in node and parts[-1] != "properties" and "if" not in parts:
+        conditional = "if" in parts or "then" in parts
+        if "properties" in node and parts[-1] != "properties" and not conditional:
             yield where, node
 
 
