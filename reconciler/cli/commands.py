@@ -198,8 +198,10 @@ def _build_plan(
 ) -> Plan:
     from reconciler.cloud import read_live
     from reconciler.planning import build_plan
+    from reconciler.preflight import check_account
 
     live = read_live(client, desired, concurrency=runtime.read_concurrency)
+    check_account(client, desired, live)  # raises SpecError before any change
     return build_plan(desired, live, force=force, salt=salt)
 
 

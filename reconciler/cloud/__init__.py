@@ -11,10 +11,12 @@
 - :mod:`~reconciler.cloud.pages` — the paged database list and the shapes of API answers.
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
+- :mod:`~reconciler.cloud.lookups` — :class:`AccountLookups`, the values the account offers.
 """
 
 from reconciler.cloud import paths
 from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
+from reconciler.cloud.lookups import AccountLookups, Offered
 from reconciler.cloud.pages import database_pages
 from reconciler.cloud.reader import read_live
 from reconciler.cloud.transport import RequestsTransport
@@ -22,8 +24,10 @@ from reconciler.cloud.wire import Answer, Transport, TransportError
 
 __all__ = [
     "DEFAULT_API_URL",
+    "AccountLookups",
     "Answer",
     "ApiClient",
+    "Offered",
     "RequestsTransport",
     "Transport",
     "TransportError",

@@ -54,7 +54,7 @@ def _module_names(view: View) -> set[str] | None:
     modules = view.get("modules")
     if not isinstance(modules, list):
         return None
-    return {m.get("name") for m in modules if isinstance(m, Mapping)}
+    return {str(m.get("name")) for m in modules if isinstance(m, Mapping)}
 
 
 def _is_standard(factor: Any) -> bool:
