@@ -52,7 +52,10 @@ def _problem(refusal: Refusal, documents: dict[str, Any]) -> SpecProblem:
     if doc is None or path is None:
         return SpecProblem(where.file, where.line, where.column, refusal.field, refusal.message)
     line, column = doc.position(path, key=True)
-    return SpecProblem(where.file, line, column, render_path(path), refusal.message)
+    message = refusal.message
+    if "defaults" in path:
+        message += f" (database {refusal.spec.name!r})"
+    return SpecProblem(where.file, line, column, render_path(path), message)
 
 
 def _read(file: str) -> Any:

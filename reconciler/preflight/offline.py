@@ -34,16 +34,24 @@ class Finding:
 class Entry:
     """One database entry of a document: its merged fields and where each is written."""
 
+    name: Any
     fields: Mapping[str, Any]
     written: Mapping[str, Path]
 
 
 def check_document(data: Any) -> list[Finding]:
-    """Return the rules the databases of one spec document break (document order)."""
+    """Return the rules the databases of one spec document break (document order).
+
+    A problem with a field written in ``defaults`` names the database it breaks the rule for.
+    """
     findings: list[Finding] = []
     for entry in entries(data):
         for rule in broken_rules(entry.fields, entry.written, new=None):
-            findings.append(Finding(rule.id, entry.written[rule.at], rule.message(entry.fields)))
+            path = entry.written[rule.at]
+            message = rule.message(entry.fields)
+            if "defaults" in path:
+                message += f" (database {entry.name!r})"
+            findings.append(Finding(rule.id, path, message))
     return findings
 
 
@@ -59,7 +67,7 @@ def entries(data: Any) -> Iterator[Entry]:
             own = _request_fields(database, (*sub_path, "databases", index))
             written = {**base, **own}
             fields = {name: _value(name, database, defaults) for name in written}
-            yield Entry(fields, written)
+            yield Entry(database.get("name"), fields, written)
 
 
 def _request_fields(mapping: Any, path: Path) -> dict[str, Path]:
