@@ -70,8 +70,8 @@ def _needs_search_module(view: View) -> bool:
 
 def _lists_bundled_modules(view: View) -> bool:
     version = _version(view)
-    modules = view["modules"]
-    return version is not None and version[0] >= BUNDLED_MODULES_FROM and bool(modules)
+    listed = isinstance(view["modules"], list) and bool(view["modules"])
+    return listed and version is not None and version[0] >= BUNDLED_MODULES_FROM
 
 
 def _resp3_too_early(view: View) -> bool:
@@ -141,7 +141,9 @@ RULES: tuple[Rule, ...] = (
         id="regex-rules-need-custom-sharding",
         fields=("regexRules", "shardingType"),
         at="regexRules",
-        broken=lambda view: view["shardingType"] != CUSTOM_SHARDING,
+        broken=lambda view: (
+            isinstance(view["shardingType"], str) and view["shardingType"] != CUSTOM_SHARDING
+        ),
         message=lambda view: (
             f"regexRules need shardingType {CUSTOM_SHARDING}, and this database's is "
             f"{view['shardingType']}: set shardingType: {CUSTOM_SHARDING}, or remove "
