@@ -14,6 +14,7 @@ import difflib
 import functools
 import importlib.resources
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -45,6 +46,7 @@ _YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 _NOT_IN_DEFAULTS = ("name", "state", "import")
 _BOUNDS = {"minimum": "less than the minimum", "maximum": "greater than the maximum"}
 _LONG_NUMBER = 20
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _is_strict_integer(checker: object, instance: object) -> bool:
@@ -268,7 +270,14 @@ def _enum_suggestion(instance: Any, allowed: list[Any]) -> str:
         return ""
     choices = [a for a in allowed if isinstance(a, str)]
     close = difflib.get_close_matches(instance, choices, n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    if not close or (_is_number(instance) and _is_number(close[0])):
+        return ""  # a number ("3x") close to another ("2x") is another value, not a typo
+    return f" (did you mean '{close[0]}'?)"
+
+
+def _is_number(text: str) -> bool:
+    """Return True for text that is mostly a number, like "16x" or "2"."""
+    return bool(_DIGITS.search(text)) and len(_DIGITS.sub("", text)) <= 1
 
 
 def _number(value: Any) -> str:
