@@ -26,7 +26,12 @@ from reconciler.compare import API_DEFAULTS, live_to_request, same_version
 from reconciler.errors import SpecError
 from reconciler.model import DatabaseSpec, DesiredState, LiveState, LiveSubscription
 from reconciler.preflight.locate import Refusal, locate
-from reconciler.preflight.rules import broken_rules
+from reconciler.preflight.rules import RULES, broken_rules
+
+#: Fields whose rules depend on the Redis version (other than the version itself).
+_VERSION_DEPENDENT = frozenset(
+    field for rule in RULES if "redisVersion" in rule.fields for field in rule.fields
+) - {"redisVersion"}
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,30 @@ def _live_fields(sub: LiveSubscription, db: Any) -> Mapping[str, Any] | None:
 
 def _check(database: _Database, lookups: AccountLookups) -> Iterator[Refusal]:
     view = database.known()
+    note = _default_version(database, view, lookups)
     for rule in broken_rules(view, database.spec.fields, new=database.new):
-        yield Refusal(database.spec, rule.at, rule.message(view))
+        message = rule.message(view)
+        if note and "redisVersion" in rule.fields:
+            message += note
+        yield Refusal(database.spec, rule.at, message)
     yield from _offered(database, lookups)
+
+
+def _default_version(database: _Database, view: dict[str, Any], lookups: AccountLookups) -> str:
+    """Put the subscription's default Redis version in ``view`` for a new database.
+
+    Only when the spec names no version and writes a field whose rules depend on it; returns
+    the note to add to such a rule's message ("" when the default is not known).
+    """
+    if not database.new or "redisVersion" in view:
+        return ""
+    if not _VERSION_DEPENDENT & set(database.spec.fields):
+        return ""
+    versions = lookups.redis_versions(database.subscription_id)
+    if versions is None or versions.default is None:
+        return ""
+    view["redisVersion"] = versions.default
+    return f" ({versions.default} is the subscription's default Redis version)"
 
 
 def _offered(database: _Database, lookups: AccountLookups) -> Iterator[Refusal]:

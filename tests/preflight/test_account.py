@@ -144,10 +144,10 @@ def test_values_equal_to_the_live_ones_are_not_checked_nor_looked_up(
     assert api.paths() == []
 
 
-def test_standard_is_never_refused_and_needs_no_lookup(client: ApiClient, api: FakeApi) -> None:
+def test_standard_is_never_refused_nor_looked_up(client: ApiClient, api: FakeApi) -> None:
     databases = "      - name: new\n        queryPerformanceFactor: Standard\n"
     assert problems(client, databases) == []
-    assert api.paths() == []
+    assert api.paths() == [VERSIONS]  # the default Redis version, for the rules
 
 
 def test_each_lookup_is_read_once_per_run(client: ApiClient, api: FakeApi) -> None:
@@ -303,3 +303,53 @@ def test_a_spec_file_gone_since_loading_points_at_the_database_name(client: ApiC
         "spec.yaml:5:15: saslPassword: saslPassword is only for memcached databases "
         "(protocol: memcached), and this one is a redis database"
     ]
+
+
+def versions_with_default(default: str) -> Reply:
+    listed = [{"version": v, "isDefault": v == default} for v in ("7.2", "7.4", "8.2")]
+    return Reply(body={"redisVersions": listed})
+
+
+@pytest.mark.parametrize(
+    ("default", "databases", "expected"),
+    [
+        (
+            "8.2",
+            "      - name: new\n        modules: [{name: RedisJSON}]\n",
+            "spec.yaml:6:9: subscriptions[0].databases[0].modules: modules cannot be listed for "
+            "Redis 8.2: Redis 8 and later bundle every module; remove modules (8.2 is the "
+            "subscription's default Redis version)",
+        ),
+        ("7.4", "      - name: new\n        modules: [{name: RedisJSON}]\n", None),
+        (
+            "7.4",
+            "      - name: new\n        queryPerformanceFactor: 2x\n",
+            "spec.yaml:6:9: subscriptions[0].databases[0].queryPerformanceFactor: "
+            "queryPerformanceFactor 2x needs the search module on Redis 7.4: list {name: "
+            "RediSearch} in modules (Redis 8 and later bundle it) (7.4 is the subscription's "
+            "default Redis version)",
+        ),
+        ("8.2", "      - name: new\n        queryPerformanceFactor: 2x\n", None),
+        ("7.4", "      - name: new\n        respVersion: resp3\n", None),
+    ],
+)
+def test_a_new_database_without_a_version_gets_the_subscriptions_default(
+    default: str, databases: str, expected: str | None
+) -> None:
+    routes = {("GET", VERSIONS): versions_with_default(default)}
+    with (
+        FakeApi(by_route(routes)) as api,
+        ApiClient(api.url, "key", "secret", get_retries=0, sleep=lambda s: None) as client,
+    ):
+        assert problems(client, databases) == ([] if expected is None else [expected])
+        assert api.paths().count(VERSIONS) == 1
+
+
+def test_the_default_version_is_not_looked_up_for_an_existing_database(
+    client: ApiClient, api: FakeApi
+) -> None:
+    assert (
+        problems(client, "      - name: sessions\n        respVersion: resp2\n", LIVE_SESSIONS)
+        == []
+    )
+    assert api.paths() == []
