@@ -56,7 +56,8 @@ class DatabaseSpec:
 
     ``fields`` holds the API request fields written in the spec (with the subscription's
     ``defaults`` merged underneath), using the API's request names (``sourceIp``,
-    ``remoteBackup``, ``regexRules`` …). Only these fields are managed.
+    ``remoteBackup``, ``regexRules`` …). Only these fields are managed. ``tags`` are the
+    database tags (key → value) when the spec manages them, None when it does not.
     """
 
     subscription_id: int
@@ -66,6 +67,7 @@ class DatabaseSpec:
     state: Literal["present", "absent"] = "present"
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     import_: ImportSpec | None = None
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,17 @@ class DesiredState:
 
 @dataclass(frozen=True)
 class LiveDatabase:
-    """One database as the API returned it (``raw`` is the API object, unmodified)."""
+    """One database as the API returned it (``raw`` is the API object, unmodified).
+
+    ``tags`` (key → value) are read only for a database whose spec manages them; None when
+    they were not read.
+    """
 
     id: int
     name: str
     status: str
     raw: Mapping[str, Any]
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ and executed by :mod:`reconciler.apply.executor`; none of those are methods here
 
 Request bodies may hold :class:`reconciler.secrets.Secret` values; renderers mask them and
 the executor reveals them only when sending. A request path for an action on a database
-that does not exist yet (the follow-up update and the import after a create) contains the
+that does not exist yet (the follow-up update, the import and the tags after a create) contains the
 placeholder :data:`NEW_DATABASE_ID`, which the executor replaces with the id the create
 task returned.
 """
@@ -25,6 +25,7 @@ class ActionKind(enum.Enum):
     BACKUP = "backup"
     UPGRADE = "upgrade"
     UPDATE = "update"
+    TAG = "tag"
     CREATE = "create"
     IMPORT = "import"
     DELETE = "delete"
@@ -39,6 +40,7 @@ _SYMBOLS = {
     ActionKind.BACKUP: "»",
     ActionKind.UPGRADE: "↑",
     ActionKind.UPDATE: "~",
+    ActionKind.TAG: "#",
     ActionKind.CREATE: "+",
     ActionKind.IMPORT: "←",
     ActionKind.DELETE: "-",
@@ -116,6 +118,7 @@ class RefusalRule(enum.Enum):
     NO_BACKUP_LOCATION = "no-backup-location"
     PREVENT_DESTROY = "prevent-destroy"
     DELETE_THRESHOLD = "delete-threshold"
+    UNKNOWN_DATABASE_ID = "unknown-database-id"
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,30 @@ class Refusal:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """Actions in execution order, unmanaged databases, refusals and the fingerprint.
+class Notice:
+    """A spec field of an existing database that the plan could not compare.
 
-    A plan with ``refusals`` must not be applied; the CLI exits 1 after showing it.
+    The API did not return it (never does, like ``saslPassword``, or left it out of this
+    answer), so the plan cannot promise the database is as the spec says. ``message`` is
+    the sentence shown (``cannot compare saslPassword: not returned by the API``).
+    """
+
+    subscription_id: int
+    database_name: str
+    database_id: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Actions in execution order, unmanaged databases, refusals, notices, the fingerprint.
+
+    A plan with ``refusals`` must not be applied; the CLI exits 1 after showing it. A plan
+    with ``notices`` may be applied, but it is not "in sync": fields could not be compared.
     """
 
     subscriptions: tuple[SubscriptionSummary, ...]
@@ -150,6 +173,7 @@ class Plan:
     unmanaged: tuple[UnmanagedDatabase, ...] = ()
     refusals: tuple[Refusal, ...] = ()
     fingerprint: str = ""
+    notices: tuple[Notice, ...] = ()
 
     @property
     def has_changes(self) -> bool:

@@ -85,8 +85,7 @@ class Repository:
     """A copy of examples/ where workflow commands run, sharing one simulated account."""
 
     def __init__(self, tmp_path: Path) -> None:
-        if not (BIN / "reconciler").exists():
-            pytest.skip(f"the reconciler command is not installed in {BIN}")
+        assert (BIN / "reconciler").exists(), f"the reconciler command is not installed in {BIN}"
         self.root = tmp_path / "repo"
         shutil.copytree(ROOT / "examples", self.root / "examples")
         self.url = f"sim:{tmp_path / 'state.json'}"

@@ -13,7 +13,10 @@ upgrade  sub. + database   database active  the target version             task,
 delete   sub. + database   database gone    (gone is the check)            task, or db deleting
 backup   sub. + database   database active  nothing                        task only
 import   sub. + database   database active  nothing                        task only
+tag      sub. + database   untouched        the tags re-read               the tags re-read
 ======== ================= ================ ============================== =====================
+
+A ``tag`` is synchronous: its answer is the outcome, there is no task to follow.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.cloud import tags_of
 from reconciler.compare import (
     CompareContext,
     comparable_fields,
@@ -39,6 +43,7 @@ class Settle(enum.Enum):
 
     ACTIVE = "active"
     GONE = "gone"
+    UNTOUCHED = "untouched"  # the database's status does not change: nothing to wait for
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Seen:
     """What the last reads showed once an action settled: what its check looks at.
 
     ``name_clash`` is the 409 of a create that adopted the database holding its name.
+    ``read_back`` is the answer of a GET of the request's own path, for a kind that is
+    checked that way (None otherwise).
     """
 
     action: PlannedAction
@@ -53,6 +60,7 @@ class Seen:
     db_raw: Mapping[str, Any]
     sub_raw: Mapping[str, Any]
     name_clash: ConflictError | None = None
+    read_back: Any = None
 
     @property
     def body(self) -> Mapping[str, Any]:
@@ -69,7 +77,9 @@ InPlace = Callable[[Mapping[str, Any], Callable[[], Mapping[str, Any]], Mapping[
 class KindRules:
     """How one kind of action is run, checked and recovered.
 
-    ``command_type`` is the ``commandType`` of its task in ``GET /tasks``.
+    ``command_type`` is the ``commandType`` of its task in ``GET /tasks`` ("" for a
+    ``synchronous`` kind, whose answer is the outcome: no task). ``read_back``: the change
+    is checked by a GET of the request's own path rather than of the database.
     ``waits_for_database``: wait for the database too before sending (a create's does not
     exist yet). ``gone_note``: the note when the database is gone before sending (None: that
     is an error). ``verify`` raises when the change did not take effect. ``in_place`` says
@@ -85,6 +95,8 @@ class KindRules:
     in_place: InPlace | None
     gone_note: str | None = None
     creates: bool = False
+    synchronous: bool = False
+    read_back: bool = False
 
 
 def request_body(action: PlannedAction) -> Mapping[str, Any]:
@@ -147,6 +159,19 @@ def _verify_create(seen: Seen) -> None:
         check_adopted(seen.name_clash, seen.body, seen.db_raw, seen.sub_raw)
 
 
+def _verify_tags(seen: Seen) -> None:
+    path = seen.action.request.path
+    want = tags_of(seen.body, "PUT", path)
+    have = tags_of(seen.read_back, "GET", path)
+    if have != want:
+        raise SilentNoOpError(f"tags still differ after the update: {_tag_keys(want, have)}")
+
+
+def _tag_keys(want: Mapping[str, str], have: Mapping[str, str]) -> str:
+    """Return the keys whose values differ, sorted, comma-separated."""
+    return ", ".join(sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k)))
+
+
 # ---------------------------------------------------------------------- a lost answer's trace
 
 
@@ -160,6 +185,12 @@ def _version_in_place(
     body: Mapping[str, Any], fetch: Callable[[], Mapping[str, Any]], sub_raw: Mapping[str, Any]
 ) -> bool:
     return same_version(body.get("targetRedisVersion"), fetch().get("redisVersion"))
+
+
+def _tags_in_place(
+    body: Mapping[str, Any], fetch: Callable[[], Mapping[str, Any]], sub_raw: Mapping[str, Any]
+) -> bool:
+    return tags_of(fetch(), "GET", "…/tags") == tags_of(body, "PUT", "…/tags")
 
 
 def _deleting(
@@ -215,5 +246,14 @@ KINDS: Mapping[ActionKind, KindRules] = {
         settle=Settle.ACTIVE,
         verify=_nothing_to_verify,
         in_place=None,
+    ),
+    ActionKind.TAG: KindRules(
+        command_type="",
+        waits_for_database=True,
+        settle=Settle.UNTOUCHED,
+        verify=_verify_tags,
+        in_place=_tags_in_place,
+        synchronous=True,
+        read_back=True,
     ),
 }

@@ -5,13 +5,13 @@ The rule: a write whose outcome is unknown is never blindly re-sent: re-read, th
 After an :class:`reconciler.errors.UnknownOutcomeError` on a write, two traces are looked for
 during at most :data:`UNKNOWN_OUTCOME_GRACE` seconds:
 
-* a task in ``GET /tasks`` of the action's ``commandType`` (from
+* a task in ``GET /tasks`` of the action's ``commandType`` (a synchronous kind has none) (from
   :data:`reconciler.apply.kinds.KINDS`) stamped after the send, give or take
   :data:`TASK_CLOCK_SKEW`, unknown to this run and not already finished at the first look
   (that is an older task, maybe a failure of an earlier run): the executor follows it;
 * the change itself, re-read as the kind's table entry says: a database with the create's
   name, an update's fields already equal, the upgrade's version, a deleted database gone or
-  ``deleting``. A backup or an import leaves no such trace.
+  ``deleting``, the tags as sent. A backup or an import leaves no such trace.
 
 Only when neither shows up is the request sent again, at most :data:`MAX_SENDS` times in all.
 
@@ -111,7 +111,7 @@ class Recovery:
 
         def probe() -> tuple[str, Trace | None]:
             nonlocal looked
-            listed = self._list_tasks()
+            listed = None if self._rules.synchronous else self._list_tasks()
             if listed is not None and not looked:
                 looked = True
                 self._ignore_finished(listed)
@@ -178,6 +178,8 @@ class Recovery:
             return None  # the kind leaves no trace on the database itself
 
         def fetch() -> Mapping[str, Any]:
+            if self._rules.read_back:
+                return self._scope.get_object(self._scope.action.request.path)
             return self._scope.get_object(self._scope.database_path(db_id))
 
         changed = in_place(request_body(self._scope.action), fetch, sub_raw)

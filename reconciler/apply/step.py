@@ -5,10 +5,12 @@ For each action (as Terraform does it):
 1. wait for the subscription to be ``active`` and, unless creating, the database too;
 2. send the one request the plan holds;
 3. poll ``GET /tasks/{id}`` until ``processing-completed`` (a few early 404s are normal);
-   ``processing-error``, an error object or an unknown status is a TaskFailedError;
-4. wait for the database to be ``active`` (gone, for a delete) and the subscription
-   ``active``: the task ends the processing phase, not the provisioning, so the database
-   is still pending for a while after the task completed;
+   ``processing-error``, an error object or an unknown status is a TaskFailedError (a
+   synchronous kind, ``tag``, has no task: its answer is the outcome);
+4. wait for the database to be ``active`` (gone, for a delete; nothing, for a kind that
+   leaves its status untouched) and the subscription ``active``: the task ends the
+   processing phase, not the provisioning, so the database is still pending for a while
+   after the task completed;
 5. re-read and check the change took effect; a silent no-op is an error.
 
 What differs between kinds is read from :data:`reconciler.apply.kinds.KINDS`. A 409 (or a
@@ -98,7 +100,11 @@ class ActionStep:
         if self.rules.creates and self.db_id is None:
             self.db_id = self.recovery.wait_listed()
         self._settle()
-        self.rules.verify(Seen(self.action, self.db_id, self.db_raw, self.sub_raw, self.name_clash))
+        read_back = (
+            self.scope.client.get(self.action.request.path) if self.rules.read_back else None
+        )
+        seen = Seen(self.action, self.db_id, self.db_raw, self.sub_raw, self.name_clash, read_back)
+        self.rules.verify(seen)
         if self.rules.creates and self.db_id is not None:
             self.scope.state.new_ids[(self.action.subscription_id, self.action.name)] = self.db_id
 
@@ -146,6 +152,8 @@ class ActionStep:
                 trace = self._refused(exc, refused_since)
             else:
                 self.sent = True
+                if self.rules.synchronous:
+                    return None  # the answer is the outcome: no task to follow
                 return tasks.task_id_of(answer, request.method, request.path)
             if trace is not None and not trace.resend:
                 return self._take(trace)
@@ -209,6 +217,8 @@ class ActionStep:
 
     def _settle(self) -> None:
         """Wait for the database to be active (gone, for delete), then the subscription."""
+        if self.rules.settle is Settle.UNTOUCHED:
+            return
         if self.rules.settle is Settle.GONE:
             self._wait_gone()
         else:

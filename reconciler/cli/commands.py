@@ -53,7 +53,8 @@ def run_validate(args: argparse.Namespace, runtime: Runtime) -> int:
 def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
     """``reconciler plan``: read, diff, print; optionally save.
 
-    Returns 2 for changes with ``--detailed-exitcode``, else 0.
+    Returns 2 with ``--detailed-exitcode`` for changes or notices (fields that could not
+    be compared: not "in sync"), else 0.
 
     Raises:
         PlanRefusedError: the plan (printed already) breaks a safety rule; nothing is saved.
@@ -77,7 +78,7 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.out:
         write_plan_file(args.out, plan, salt=salt, spec_paths=args.paths)
         print(f"Plan saved to {args.out}.", file=sys.stderr)
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and (plan.has_changes or plan.notices):
         return EXIT_CHANGES
     return EXIT_OK
 

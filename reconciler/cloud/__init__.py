@@ -11,6 +11,7 @@
 - :mod:`~reconciler.cloud.pages` — the paged database list and the shapes of API answers.
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
+- :mod:`~reconciler.cloud.tags` — database tags: their answers, the body that sets them.
 - :mod:`~reconciler.cloud.lookups` — :class:`AccountLookups`, the values the account offers.
 """
 
@@ -19,6 +20,7 @@ from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
 from reconciler.cloud.lookups import AccountLookups, Offered
 from reconciler.cloud.pages import database_pages
 from reconciler.cloud.reader import read_live
+from reconciler.cloud.tags import read_tags, tags_body, tags_of, with_tags
 from reconciler.cloud.transport import RequestsTransport
 from reconciler.cloud.wire import Answer, Transport, TransportError
 
@@ -35,4 +37,8 @@ __all__ = [
     "database_pages",
     "paths",
     "read_live",
+    "read_tags",
+    "tags_body",
+    "tags_of",
+    "with_tags",
 ]

@@ -42,6 +42,11 @@ def database_upgrade(subscription_id: int, database_id: int | str) -> str:
     return f"{database(subscription_id, database_id)}/upgrade"
 
 
+def database_tags(subscription_id: int, database_id: int | str) -> str:
+    """``GET`` the tags of one database, or ``PUT`` them (replaces every tag; no task)."""
+    return f"{database(subscription_id, database_id)}/tags"
+
+
 def task(task_id: str) -> str:
     """``GET`` one task."""
     return f"{TASKS}/{task_id}"

@@ -3,9 +3,9 @@
 Per subscription: ``GET /subscriptions/{id}`` (a 404 lists it as missing), then
 ``GET /subscriptions/{id}/databases`` page by page, and a single-database GET only for a
 database whose spec manages its password when the list entry lacks it (the list endpoint
-may leave passwords out). Subscriptions are read concurrently (bounded); the pages of one
-subscription are read in order. The first failure stops every worker before its next
-request.
+may leave passwords out), and ``GET …/tags`` only for a database whose spec manages its
+tags. Subscriptions are read concurrently (bounded); the pages of one subscription are read
+in order. The first failure stops every worker before its next request.
 """
 
 from __future__ import annotations
@@ -20,12 +20,21 @@ from typing import Any
 from reconciler.cloud import paths
 from reconciler.cloud.client import ApiClient
 from reconciler.cloud.pages import database_pages, live_database, live_subscription
+from reconciler.cloud.tags import tag_names, with_tags
 from reconciler.errors import BadResponseError, NotFoundError
 from reconciler.model import DesiredState, LiveDatabase, LiveState, LiveSubscription
 
 logger = logging.getLogger(__name__)
 
 _Found = dict[int, LiveSubscription | None]
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The databases of one subscription needing more than the list: password, tags."""
+
+    passwords: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
 
 
 class _Stopped(Exception):
@@ -59,7 +68,12 @@ def read_live(
             request); BadResponseError for answers of an unexpected shape.
     """
     reading = _Reading(client, threading.Event(), page_size)
-    found = _read_all(reading, _password_names(desired), concurrency)
+    tagged = tag_names(desired)
+    wanted = {
+        i: _Names(names, tagged.get(i, frozenset()))
+        for i, names in _password_names(desired).items()
+    }
+    found = _read_all(reading, wanted, concurrency)
     return LiveState(
         subscriptions={i: sub for i, sub in found.items() if sub is not None},
         missing=tuple(i for i, sub in found.items() if sub is None),
@@ -80,7 +94,7 @@ def _password_names(desired: DesiredState) -> dict[int, frozenset[str]]:
     return {i: frozenset(n) for i, n in names.items()}
 
 
-def _read_all(reading: _Reading, wanted: dict[int, frozenset[str]], concurrency: int) -> _Found:
+def _read_all(reading: _Reading, wanted: dict[int, _Names], concurrency: int) -> _Found:
     """Read every subscription of ``wanted`` on at most ``concurrency`` threads, in its order.
 
     Raises:
@@ -114,7 +128,7 @@ def _raise_first_failure(
 
 
 def _read_or_stop_all(
-    reading: _Reading, subscription_id: int, password_names: frozenset[str]
+    reading: _Reading, subscription_id: int, names: _Names
 ) -> LiveSubscription | None:
     """Read one subscription; on failure tell the other workers at once.
 
@@ -122,14 +136,14 @@ def _read_or_stop_all(
     up next is not started before the main thread has noticed.
     """
     try:
-        return _read_subscription(reading, subscription_id, password_names)
+        return _read_subscription(reading, subscription_id, names)
     except BaseException:
         reading.stop.set()
         raise
 
 
 def _read_subscription(
-    reading: _Reading, subscription_id: int, password_names: frozenset[str]
+    reading: _Reading, subscription_id: int, names: _Names
 ) -> LiveSubscription | None:
     """Read one subscription and its databases; None when it does not exist."""
     path = paths.subscription(subscription_id)
@@ -144,9 +158,15 @@ def _read_subscription(
     listed = [database for page in pages for database in page]
     databases = tuple(
         _with_password(reading, subscription_id, database)
-        if database.name in password_names and _lacks_password(database.raw)
+        if database.name in names.passwords and _lacks_password(database.raw)
         else database
         for database in listed
+    )
+    databases = tuple(
+        with_tags(reading.get, subscription_id, database)
+        if database.name in names.tags
+        else database
+        for database in databases
     )
     return replace(subscription, databases=databases)
 

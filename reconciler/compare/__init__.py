@@ -1,18 +1,19 @@
 """Comparing live and desired databases: request-shaped, canonical values and their diff.
 
 - :mod:`~reconciler.compare.fields` — the field catalogue: one row per request field
-  (where it reads back, create/update, secret, write-only, API default, canonical form,
-  pair rule). Every list of field names elsewhere is derived from it.
+  (where it reads back, or never; create/update; secret; exported; excluded and why; API
+  default; canonical form; pair rule). Every list of field names elsewhere is derived from it.
 - :mod:`~reconciler.compare.live` — a database as ``GET`` returns it, in request form.
 - :mod:`~reconciler.compare.forms` — canonical forms of values; version helpers.
 - :mod:`~reconciler.compare.pairs` — the pair rules that need both sides or the context.
 - :mod:`~reconciler.compare.comparison` — :func:`compare_database`, the one call per
-  database: live request form, compared pairs and changes.
+  database: live request form, compared pairs, changes and the fields it could not compare.
 - :mod:`~reconciler.compare.differ` — field-level changes between two canonical forms.
 """
 
 from reconciler.compare.comparison import (
     Comparison,
+    Uncompared,
     comparable_fields,
     compare_database,
     request_value,
@@ -23,11 +24,13 @@ from reconciler.compare.fields import (
     CATALOGUE,
     CREATE_FIELDS,
     CREATE_ONLY_FIELDS,
+    EXCLUDED_FIELDS,
     FIELDS,
+    NEVER_RETURNED_FIELDS,
     NO_DEFAULT,
+    NOT_EXPORTED_FIELDS,
     SECRET_FIELDS,
     UPDATE_FIELDS,
-    WRITE_ONLY_FIELDS,
     Field,
     canonical,
 )
@@ -45,16 +48,19 @@ __all__ = [
     "CATALOGUE",
     "CREATE_FIELDS",
     "CREATE_ONLY_FIELDS",
+    "EXCLUDED_FIELDS",
     "FIELDS",
+    "NEVER_RETURNED_FIELDS",
+    "NOT_EXPORTED_FIELDS",
     "NO_DEFAULT",
     "PRIVATE_SOURCE_IPS",
     "PUBLIC_SOURCE_IPS",
     "SECRET_FIELDS",
     "UPDATE_FIELDS",
-    "WRITE_ONLY_FIELDS",
     "CompareContext",
     "Comparison",
     "Field",
+    "Uncompared",
     "canonical",
     "comparable_fields",
     "compare_database",

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.compare.differ import diff_fields
+from reconciler.compare.differ import diff_fields, is_ignored
 from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
 from reconciler.compare.forms import protect_deep, secret
 from reconciler.compare.live import live_to_request
@@ -30,6 +30,24 @@ from reconciler.plan import FieldChange
 
 log = logging.getLogger(__name__)
 
+#: Why a field was not compared: the catalogue says no ``GET`` returns it.
+NOT_RETURNED = "not returned by the API"
+#: Why a field was not compared: this database's read left it out.
+ABSENT = "the API did not return it for this database"
+
+
+@dataclass(frozen=True)
+class Uncompared:
+    """A spec field that could not be compared with the live database, and why."""
+
+    field: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """``cannot compare saslPassword: not returned by the API``."""
+        return f"cannot compare {self.field}: {self.reason}"
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -37,13 +55,15 @@ class Comparison:
 
     ``live`` is the live read in request form (:func:`live_to_request`); ``desired`` and
     ``have`` hold the canonical desired and live values of the fields compared (same keys);
-    ``changes`` the differences, in spec order, without the ignored paths.
+    ``changes`` the differences, in spec order, without the ignored paths; ``uncompared``
+    the spec fields the read did not let compare, in spec order, without the ignored ones.
     """
 
     live: Mapping[str, Any]
     desired: Mapping[str, Any]
     have: Mapping[str, Any]
     changes: tuple[FieldChange, ...]
+    uncompared: tuple[Uncompared, ...] = ()
 
 
 def compare_database(
@@ -61,13 +81,17 @@ def compare_database(
     live = live_to_request(live_raw, subscription_raw)
     context = CompareContext.for_database(spec_fields, live, subscription_raw)
     desired, have = comparable_fields(spec_fields, live, context)
-    return Comparison(live, desired, have, diff_fields(desired, have, ignore=ignore))
+    ignored = frozenset(ignore)
+    unknown = tuple(
+        u for u in uncompared_fields(spec_fields, live, context) if not is_ignored(u.field, ignored)
+    )
+    return Comparison(live, desired, have, diff_fields(desired, have, ignore=ignore), unknown)
 
 
 def normalise_desired(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Return the canonical comparable form of desired request fields.
 
-    Fields never compared (write-only ones, ``name``, request switches) are dropped; every
+    Fields never compared (the identity: ``name``, ``databaseId``; excluded ones) are dropped; every
     other field is canonicalised as :func:`~reconciler.compare.fields.canonical` describes.
     """
     return {k: canonical(k, v) for k, v in fields.items() if k not in NOT_COMPARED_FIELDS}
@@ -107,6 +131,34 @@ def comparable_fields(
             continue
         desired_out[field], live_out[field] = pair
     return desired_out, live_out
+
+
+def uncompared_fields(
+    desired_fields: Mapping[str, Any],
+    live_request: Mapping[str, Any],
+    context: CompareContext,
+) -> tuple[Uncompared, ...]:
+    """Return the spec fields that could not be compared, in spec order.
+
+    A field no ``GET`` returns (the catalogue's read-back is None) is never comparable; a
+    field this read left out (or gave as null) is not comparable when its pair rule has
+    nothing to compare it with. Fields never compared (the identity, excluded ones) are not
+    listed.
+    """
+    found: list[Uncompared] = []
+    for field, want in normalise_desired(desired_fields).items():
+        row = FIELDS.get(field)
+        if row is not None and row.read_back is None:
+            found.append(Uncompared(field, NOT_RETURNED))
+        else:
+            have = canonical(field, live_request[field]) if field in live_request else MISSING
+            if _unknown(have) and comparable(field, want, have, context=context) is None:
+                found.append(Uncompared(field, ABSENT))
+    return tuple(found)
+
+
+def _unknown(value: Any) -> bool:
+    return value is MISSING or value is None
 
 
 def request_value(field: str, value: Any) -> Any:

@@ -36,12 +36,12 @@ def diff_fields(
     ignored = frozenset(ignore)
     changes: list[FieldChange] = []
     for field, want in desired.items():
-        if _is_ignored(field, ignored):
+        if is_ignored(field, ignored):
             continue
         have = live.get(field)
         if not same(want, have):
             changes.extend(
-                c for c in _field_changes(field, want, have) if not _is_ignored(c.path, ignored)
+                c for c in _field_changes(field, want, have) if not is_ignored(c.path, ignored)
             )
     return tuple(changes)
 
@@ -78,7 +78,7 @@ def _secret_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
+def is_ignored(path: str, ignored: frozenset[str]) -> bool:
     """Return True when ``path`` or one of its parents is ignored."""
     if not ignored:
         return False

@@ -2,7 +2,9 @@
 
 One :class:`Field` row per field of the API's ``DatabaseCreateRequest`` /
 ``DatabaseUpdateRequest`` (plus ``autoMinorVersionUpgrade`` and ``ramPercentage``, which the
-Go SDK and the Terraform provider send). The columns:
+Go SDK and the Terraform provider send): managed, or excluded with the reason. A spec field
+that differs from the live database is therefore always updated, upgraded, refused, or (when
+the read does not return it) reported as a notice; never silently skipped. The columns:
 
 ``name``
     The request name (``sourceIp``, ``remoteBackup``, ``regexRules`` …).
@@ -10,7 +12,8 @@ Go SDK and the Terraform provider send). The columns:
     Where a ``GET`` of the database reports it, e.g. ``security.sourceIps`` for
     ``sourceIp``, ``backup.*`` for ``remoteBackup``, ``clustering.regexRules`` for
     ``regexRules``; equal to ``name`` when the read uses the request's name and shape (the
-    value is then copied as it is). None: the API never returns it.
+    value is then copied as it is). None: the API never returns it, so a spec value for it
+    on an existing database cannot be compared and the plan carries a notice saying so.
 ``creatable``
     Accepted by the create request (``POST /subscriptions/{id}/databases``).
 ``updatable``
@@ -22,12 +25,16 @@ Go SDK and the Terraform provider send). The columns:
     nor create-only: it changes through the upgrade request.
 ``secret``
     A password: always held as :class:`~reconciler.secrets.Secret`, never shown.
-``write_only``
-    Sent but never read back the same way, so never diffed (a value the API returns for it,
-    like ``useExternalEndpointForOSSClusterApi``, is not to be trusted).
 ``compared``
-    False for fields never diffed: write-only ones, the ``name`` (databases are matched by
-    it) and request switches (``dryRun``).
+    False for the fields never diffed: the identity (``name``, ``databaseId``: the planner
+    matches databases by them and plans a rename itself) and the excluded fields.
+``exported``
+    False when an export must not write the live value: the read tells only whether the
+    field is set (client certificates), or it is a deprecated alias of another field
+    (``periodicBackupPath`` of ``remoteBackup``).
+``excluded``
+    Why a spec cannot hold the field (empty for the managed ones): request switches,
+    values the API fills in itself, Active-Active settings.
 ``api_default``
     The value Redis Cloud picks when a create request leaves the field out;
     :data:`NO_DEFAULT` when it has none worth stating (sizes, versions, ports) or it
@@ -51,10 +58,12 @@ from typing import Any
 
 from reconciler.compare.forms import (
     alert_set,
+    backup_path,
     endpoint_set,
     lower_text,
     module_names,
     plain,
+    presence,
     regex_patterns,
     remote_backup,
     secret,
@@ -95,8 +104,9 @@ class Field:
     updatable: bool = True
     create_only: bool = False
     secret: bool = False
-    write_only: bool = False
     compared: bool = True
+    exported: bool = True
+    excluded: str = ""
     api_default: Any = NO_DEFAULT
     canonical: Callable[[Any], Any] = plain
     pair: PairRule = pair_as_read
@@ -107,15 +117,17 @@ def _create_only(name: str, read_back: str, **columns: Any) -> Field:
     return Field(name, read_back, updatable=False, create_only=True, **columns)
 
 
-def _write_only(name: str, read_back: str | None = None, **columns: Any) -> Field:
-    """Return a row for a field that is sent but never compared."""
-    return Field(name, read_back, write_only=True, compared=False, **columns)
+def _excluded(name: str, reason: str, **columns: Any) -> Field:
+    """Return a row for a request field a spec cannot hold, with the reason."""
+    columns = {"creatable": False, "updatable": False, **columns}
+    return Field(name, None, compared=False, excluded=reason, **columns)
 
 
 _ENDPOINTS = "replica.syncSources[].endpoint, replicaOf.endpoints"
 
 CATALOGUE: tuple[Field, ...] = (
     Field("name", "name", compared=False),
+    Field("databaseId", "databaseId", creatable=False, updatable=False, compared=False),
     _create_only("protocol", "protocol", api_default="redis"),
     _create_only("port", "publicEndpoint (else privateEndpoint): its port"),
     Field("datasetSizeInGb", "datasetSizeInGb"),
@@ -129,7 +141,7 @@ CATALOGUE: tuple[Field, ...] = (
     ),
     Field("respVersion", "respVersion"),
     Field("supportOSSClusterApi", "supportOSSClusterApi", api_default=False),
-    _write_only(
+    Field(
         "useExternalEndpointForOSSClusterApi",
         "useExternalEndpointForOSSClusterApi",
         api_default=False,
@@ -151,9 +163,25 @@ CATALOGUE: tuple[Field, ...] = (
         canonical=remote_backup,
         pair=pair_remote_backup,
     ),
+    Field(
+        "periodicBackupPath",
+        'backup.destination ("" when there is no backup)',
+        canonical=backup_path,
+        exported=False,
+    ),
     Field("sourceIp", "security.sourceIps", canonical=string_set, pair=pair_source_ip),
-    _write_only("clientTlsCertificates"),
-    _write_only("clientSslCertificate"),
+    Field(
+        "clientTlsCertificates",
+        "security.tlsClientAuthentication: whether any certificate is set",
+        canonical=presence,
+        exported=False,
+    ),
+    Field(
+        "clientSslCertificate",
+        "security.sslClientAuthentication: whether a certificate is set",
+        canonical=presence,
+        exported=False,
+    ),
     Field("enableTls", "security.enableTls", api_default=False, pair=missing_reads_as(False)),
     Field(
         "enableDefaultUser",
@@ -169,8 +197,8 @@ CATALOGUE: tuple[Field, ...] = (
         canonical=secret,
         pair=pair_known_only,
     ),
-    _write_only("saslUsername"),
-    _write_only("saslPassword", secret=True, canonical=secret),
+    Field("saslUsername", "security.saslUsername"),
+    Field("saslPassword", None, secret=True, canonical=secret),
     Field(
         "alerts",
         "alerts[].{name, value}",
@@ -185,7 +213,11 @@ CATALOGUE: tuple[Field, ...] = (
         canonical=module_names,
         pair=pair_modules,
     ),
-    _create_only("shardingType", "shardingType", api_default="default-regex-rules"),
+    _create_only(
+        "shardingType",
+        "clustering.hashingPolicy: standard, custom or redis-oss-hashing",
+        api_default="default-regex-rules",
+    ),
     Field(
         "regexRules",
         "clustering.regexRules[].pattern, by ordinal",
@@ -203,10 +235,20 @@ CATALOGUE: tuple[Field, ...] = (
     ),
     Field("autoMinorVersionUpgrade", "autoMinorVersionUpgrade", api_default=True),
     Field("ramPercentage", "ramPercentage", creatable=False),
-    _write_only("localThroughputMeasurement", updatable=False),
-    _write_only("averageItemSizeInBytes", updatable=False),
-    _write_only("periodicBackupPath"),
-    Field("dryRun", None, compared=False),
+    Field("averageItemSizeInBytes", None, updatable=False, create_only=True),
+    _excluded(
+        "localThroughputMeasurement",
+        "Active-Active databases only; reconciler manages single-region subscriptions",
+        creatable=True,
+    ),
+    _excluded(
+        "dryRun",
+        "a request switch: `reconciler plan` is the dry run",
+        creatable=True,
+        updatable=True,
+    ),
+    _excluded("commandType", "filled in by the API in its answers; not a setting"),
+    _excluded("subscriptionId", "the spec's subscription entry gives it (its id)"),
 )
 
 #: The catalogue rows by request name.
@@ -225,9 +267,15 @@ UPDATE_FIELDS = _names(lambda row: row.updatable)
 CREATE_ONLY_FIELDS = _names(lambda row: row.create_only)
 #: Passwords: always :class:`~reconciler.secrets.Secret`, never shown.
 SECRET_FIELDS = _names(lambda row: row.secret)
-#: Sent but never read back the same way: never diffed.
-WRITE_ONLY_FIELDS = _names(lambda row: row.write_only)
-#: Never diffed: write-only fields, the name and request switches.
+#: Fields a ``GET`` never returns: a spec value for them cannot be compared.
+NEVER_RETURNED_FIELDS = _names(lambda row: row.compared and row.read_back is None)
+#: Fields an export never writes (the read tells only whether they are set, or an alias).
+NOT_EXPORTED_FIELDS = _names(lambda row: not row.exported)
+#: Fields a spec cannot hold, with the reason.
+EXCLUDED_FIELDS: Mapping[str, str] = MappingProxyType(
+    {row.name: row.excluded for row in CATALOGUE if row.excluded}
+)
+#: Never diffed: the identity (name, databaseId) and the excluded fields.
 NOT_COMPARED_FIELDS = _names(lambda row: not row.compared)
 #: Fields a ``GET`` reports under their request name and shape, in catalogue order.
 READ_AS_IS_FIELDS: tuple[str, ...] = tuple(

@@ -170,6 +170,30 @@ def sync_source_set(value: Any) -> Any:
     )
 
 
+#: How a certificate field compares: whether any is set (the API tells nothing more).
+CERTIFICATES_SET = "(certificates set)"
+CERTIFICATES_NONE = "(no certificates)"
+
+
+def presence(value: Any) -> Any:
+    """Return :data:`CERTIFICATES_SET` or :data:`CERTIFICATES_NONE` for a certificate value.
+
+    A non-empty list or text, or a true flag, is set. The API reports client certificates
+    only as ``tlsClientAuthentication`` / ``sslClientAuthentication`` booleans, so they
+    compare by presence; a value of another shape is returned as it is.
+    """
+    if value is None:
+        return CERTIFICATES_NONE
+    if isinstance(value, (bool, list, tuple, str)):
+        return CERTIFICATES_SET if value else CERTIFICATES_NONE
+    return value
+
+
+def backup_path(value: Any) -> Any:
+    """Return a periodic backup path: None and "" both mean none; credentials wrapped."""
+    return "" if value is None else protect(value)
+
+
 def lower_text(value: Any) -> Any:
     """Return text in lower case (query performance factor ``Standard`` → ``standard``)."""
     return value.lower() if isinstance(value, str) else value

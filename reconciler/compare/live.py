@@ -16,6 +16,18 @@ from reconciler.compare.fields import API_DEFAULTS, READ_AS_IS_FIELDS
 from reconciler.compare.forms import PRIVATE_SOURCE_IPS, PUBLIC_SOURCE_IPS, protect, sort_key
 from reconciler.secrets import Secret
 
+#: ``clustering.hashingPolicy`` of a read → the ``shardingType`` the database was created with.
+_SHARDING_BY_HASHING_POLICY = {
+    "standard": "default-regex-rules",
+    "custom": "custom-regex-rules",
+    "redis-oss-hashing": "redis-oss-hashing",
+}
+#: Client certificate fields and the ``security`` flag telling whether they are set.
+_CERTIFICATE_FLAGS = (
+    ("clientTlsCertificates", "tlsClientAuthentication"),
+    ("clientSslCertificate", "sslClientAuthentication"),
+)
+
 
 def live_to_request(db: Mapping[str, Any], subscription: Mapping[str, Any]) -> dict[str, Any]:
     """Return the request-shaped, non-volatile fields of a database as read from the API.
@@ -35,7 +47,11 @@ def live_to_request(db: Mapping[str, Any], subscription: Mapping[str, Any]) -> d
         out["port"] = port
     out.update(_security(db.get("security"), subscription))
     out["remoteBackup"] = _backup(db.get("backup"))
+    out["periodicBackupPath"] = _backup_path(db.get("backup"))
     out["regexRules"] = _regex_rules(db.get("clustering"))
+    sharding = _sharding_type(db.get("clustering"))
+    if sharding is not None:
+        out["shardingType"] = sharding
     out["modules"] = _modules(db.get("modules"))
     out["alerts"] = _alerts(db.get("alerts"))
     endpoints = _endpoints(db)
@@ -64,6 +80,11 @@ def _security(security: Any, subscription: Mapping[str, Any]) -> dict[str, Any]:
     }
     if isinstance(sec.get("password"), str) and sec["password"]:
         out["password"] = Secret(sec["password"])
+    for field, flag in _CERTIFICATE_FLAGS:
+        if flag in sec:
+            out[field] = sec[flag]
+    if "saslUsername" in sec:
+        out["saslUsername"] = sec["saslUsername"]
     return out
 
 
@@ -96,6 +117,19 @@ def _backup(backup: Any) -> Any:
         if backup.get(src) is not None:
             out[dst] = protect(backup[src])
     return out
+
+
+def _backup_path(backup: Any) -> Any:
+    """Return ``periodicBackupPath``: the backup destination, "" when there is none."""
+    if not isinstance(backup, Mapping) or backup.get("destination") is None:
+        return ""
+    return protect(backup["destination"])
+
+
+def _sharding_type(clustering: Any) -> str | None:
+    """Return the ``shardingType`` the hashing policy tells, or None (unknown policy)."""
+    policy = clustering.get("hashingPolicy") if isinstance(clustering, Mapping) else None
+    return _SHARDING_BY_HASHING_POLICY.get(policy) if isinstance(policy, str) else None
 
 
 def _regex_rules(clustering: Any) -> Any:

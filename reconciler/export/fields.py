@@ -7,6 +7,8 @@ always: they decide size and cost). The fields kept are checked with the planner
 comparison rules, so a live value of a shape this module does not know is left out (with a
 warning) rather than shown as a change.
 
+The database's tags are written when it has some (they were read by the export).
+
 A remote backup or replication source that cannot be written (its URI carries
 credentials, its storage type cannot be told) becomes a comment line, credentials masked.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 from reconciler.compare import (
     API_DEFAULTS,
+    NOT_EXPORTED_FIELDS,
     PRIVATE_SOURCE_IPS,
     PUBLIC_SOURCE_IPS,
     CompareContext,
@@ -77,6 +80,8 @@ def database_fields(sub: LiveSubscription, db: LiveDatabase) -> ExportedFields:
         if _written(field, live):
             _add_field(fields, notes, field, live, context)
     settled = _settled(sub, db, fields, live)
+    if db.tags:
+        settled["tags"] = dict(db.tags)
     return ExportedFields(settled, tuple(notes), live.get("protocol") == "redis")
 
 
@@ -98,7 +103,7 @@ def _with_sharding_type(live: dict[str, Any], raw: Mapping[str, Any]) -> dict[st
 def _written(field: str, live: Mapping[str, Any]) -> bool:
     """True when ``field`` may be written: read live, not ``name``, not never-written, and
     ``memoryLimitInGb`` only for a database that reports no ``datasetSizeInGb``."""
-    if field not in live or field == "name" or field in _NEVER_WRITTEN:
+    if field not in live or field == "name" or field in _NEVER_WRITTEN | NOT_EXPORTED_FIELDS:
         return False
     return field != "memoryLimitInGb" or "datasetSizeInGb" not in live
 

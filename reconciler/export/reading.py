@@ -2,18 +2,22 @@
 
 Export handles Pro single-region subscriptions only: a named subscription of another kind
 is refused, and when none is named every other kind ``GET /subscriptions`` lists is skipped
-with a warning.
+with a warning. The tags of every exported database are read (``GET …/tags`` each); a
+database whose tags answer 404 (deleted meanwhile, or an API without the tags endpoint) is
+exported without them (logged at info level).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 
-from reconciler.cloud import ApiClient, paths, read_live
-from reconciler.errors import BadResponseError, UsageError
+from reconciler.cloud import ApiClient, paths, read_live, with_tags
+from reconciler.errors import BadResponseError, NotFoundError, UsageError
 from reconciler.model import (
     DesiredState,
+    LiveDatabase,
     LiveState,
     LiveSubscription,
     Location,
@@ -48,7 +52,21 @@ def read_subscriptions(
     for sub in found:
         if named and not sub.is_pro_single_region:
             raise UsageError(_not_single_region(sub))
-    return [sub for sub in found if sub.is_pro_single_region]
+    return [_tagged(client, sub) for sub in found if sub.is_pro_single_region]
+
+
+def _tagged(client: ApiClient, sub: LiveSubscription) -> LiveSubscription:
+    """Return ``sub`` with the tags of each of its databases read (see the module)."""
+    return replace(sub, databases=tuple(_with_tags(client, sub.id, db) for db in sub.databases))
+
+
+def _with_tags(client: ApiClient, sub_id: int, db: LiveDatabase) -> LiveDatabase:
+    """Return ``db`` with its tags read; as it is when they answer 404 (logged)."""
+    try:
+        return with_tags(client.get, sub_id, db)
+    except NotFoundError:
+        log.info("database %s (db %s): its tags cannot be read (404); not exported", db.name, db.id)
+        return db
 
 
 def _listed_ids(client: ApiClient) -> list[int]:

@@ -1,8 +1,10 @@
-"""Plan the changes of a database that exists: backup → upgrade → update.
+"""Plan the changes of a database that exists: backup → upgrade → update, and notices.
 
 The field catalogue decides what each differing field needs: ``redisVersion`` goes through
 the upgrade request (never down), an updatable field through the update request, and a
-create-only field is refused (Redis Cloud would have to recreate the database).
+create-only field is refused (Redis Cloud would have to recreate the database). A database
+matched by its ``databaseId`` whose spec ``name`` differs is renamed by the update. A spec
+field the live read did not let compare becomes a :class:`~reconciler.plan.Notice`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from reconciler.cloud import paths
 from reconciler.compare import (
     UPDATE_FIELDS,
     Comparison,
+    Uncompared,
     compare_database,
     request_value,
     version_tuple,
@@ -22,6 +25,7 @@ from reconciler.plan import (
     ActionKind,
     ApiRequest,
     FieldChange,
+    Notice,
     PlannedAction,
     Refusal,
     RefusalRule,
@@ -37,31 +41,54 @@ BEFORE_PASSWORD_REASON = (
 _VERSION = "redisVersion"
 _PASSWORD = "password"
 _DEFAULT_USER = "enableDefaultUser"
+_NAME = "name"
+_DATABASE_ID = "databaseId"
 
 
 def change_steps(sub: LiveSubscription, want: DatabaseSpec, have: LiveDatabase) -> Steps:
-    """Return backup → upgrade → update for an existing database, with their refusals."""
+    """Return backup → upgrade → update for an existing database, with their refusals.
+
+    The notices name the spec fields the live read did not let compare.
+    """
     comparison = compare_database(
         want.fields, have.raw, sub.raw, ignore=want.lifecycle.ignore_changes
     )
-    if not comparison.changes:
-        return Steps()
-    steps = _upgrade_and_update(sub.id, want, have, comparison)
+    notices = Steps(notices=tuple(_notice(sub.id, have, u) for u in comparison.uncompared))
+    changes = _renamed(want, have) + comparison.changes
+    if not changes:
+        return notices
+    steps = _upgrade_and_update(sub.id, want, have, comparison, changes)
     if steps.actions and want.lifecycle.backup_before_update:
         backup = backup_steps(sub.id, have, want.lifecycle, "before update")
         steps = Steps(backup.actions + steps.actions, steps.refusals + backup.refusals)
-    return steps
+    return steps + notices
+
+
+def _notice(sub_id: int, have: LiveDatabase, uncompared: Uncompared) -> Notice:
+    """Return the plan's notice of a field that could not be compared."""
+    return Notice(sub_id, have.name, have.id, uncompared.field, uncompared.message)
+
+
+def _renamed(want: DatabaseSpec, have: LiveDatabase) -> tuple[FieldChange, ...]:
+    """Return the ``name`` change of a database matched by its ``databaseId`` ((): none)."""
+    if _DATABASE_ID not in want.fields or want.name == have.name:
+        return ()
+    return (FieldChange(_NAME, have.name, want.name),)
 
 
 def _upgrade_and_update(
-    sub_id: int, want: DatabaseSpec, have: LiveDatabase, comparison: Comparison
+    sub_id: int,
+    want: DatabaseSpec,
+    have: LiveDatabase,
+    comparison: Comparison,
+    changes: tuple[FieldChange, ...],
 ) -> Steps:
     """Return the upgrade and update(s) of the changes; create-only changes are refused."""
     where = subject(sub_id, want.name, have.id)
     steps = Steps()
     updatable: list[FieldChange] = []
     refused: set[str] = set()
-    for change in comparison.changes:
+    for change in changes:
         top = change.path.split(".", 1)[0]
         if top == _VERSION:
             steps += _upgrade(sub_id, have, where, change)
@@ -164,7 +191,7 @@ def _update_action(
 ) -> PlannedAction:
     """Return the PUT that sends the desired value of every changed top-level field."""
     fields = dict.fromkeys(c.path.split(".", 1)[0] for c in changes)
-    body = {f: request_value(f, want.fields[f]) for f in fields}
+    body = {f: want.name if f == _NAME else request_value(f, want.fields[f]) for f in fields}
     request = ApiRequest("PUT", paths.database(sub_id, have.id), body)
     return PlannedAction(
         ActionKind.UPDATE, sub_id, have.id, have.name, tuple(changes), request, reason

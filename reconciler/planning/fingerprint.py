@@ -15,7 +15,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.compare import live_to_request
-from reconciler.model import DatabaseSpec, DesiredState, Lifecycle, LiveState, LiveSubscription
+from reconciler.model import (
+    DatabaseSpec,
+    DesiredState,
+    Lifecycle,
+    LiveDatabase,
+    LiveState,
+    LiveSubscription,
+)
 from reconciler.plan import PlannedAction
 from reconciler.secrets import Secret, salted_digest
 
@@ -66,8 +73,11 @@ def _action(action: PlannedAction) -> dict[str, Any]:
 
 
 def _database_spec(spec: DatabaseSpec) -> dict[str, Any]:
-    """Return the hashed facts of one desired database (location left out: moves are no-ops)."""
-    return {
+    """Return the hashed facts of one desired database (location left out: moves are no-ops).
+
+    Tags enter only when managed, so a spec without tags keeps its fingerprint.
+    """
+    facts = {
         "subscriptionId": spec.subscription_id,
         "name": spec.name,
         "state": spec.state,
@@ -77,6 +87,7 @@ def _database_spec(spec: DatabaseSpec) -> dict[str, Any]:
         if spec.import_ is None
         else [spec.import_.source_type, spec.import_.import_from_uri],
     }
+    return facts if spec.tags is None else {**facts, "tags": spec.tags}
 
 
 def _lifecycle(lifecycle: Lifecycle) -> list[Any]:
@@ -106,10 +117,15 @@ def _subscription(sub: LiveSubscription) -> dict[str, Any]:
         "deploymentType": sub.raw.get("deploymentType"),
         "publicEndpointAccess": sub.raw.get("publicEndpointAccess"),
         "databases": {
-            str(db.id): {"name": db.name, "fields": live_to_request(db.raw, sub.raw)}
-            for db in sorted(sub.databases, key=lambda d: d.id)
+            str(db.id): _live_database(db, sub) for db in sorted(sub.databases, key=lambda d: d.id)
         },
     }
+
+
+def _live_database(db: LiveDatabase, sub: LiveSubscription) -> dict[str, Any]:
+    """Return a live database's name, managed fields and tags (only when they were read)."""
+    facts = {"name": db.name, "fields": live_to_request(db.raw, sub.raw)}
+    return facts if db.tags is None else {**facts, "tags": db.tags}
 
 
 def _encodable(value: Any, salt: str) -> Any:

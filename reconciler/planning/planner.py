@@ -1,20 +1,24 @@
 """Turn desired and live state into a :class:`reconciler.plan.Plan`.
 
-For each subscription of the spec, databases are matched by name. An existing database
+For each subscription of the spec, databases are matched by their ``databaseId`` when the
+spec pins one (a differing ``name`` is then a rename), else by name. An existing database
 gets ``backup`` (when its lifecycle asks) → ``upgrade`` → ``update`` (two of them when a new
 password comes with a default-user switch; :mod:`~reconciler.planning.existing`); a missing
 one gets ``create`` → follow-up ``update`` (fields the create call does not accept) →
-``import`` (:mod:`~reconciler.planning.creates`). All ``delete`` actions come last, each
+``import`` (:mod:`~reconciler.planning.creates`), then ``tag`` when the tags differ
+(:mod:`~reconciler.planning.tags`). All ``delete`` actions come last, each
 after its backup (:mod:`~reconciler.planning.deletes`). Safety rules do not stop planning:
 they are collected in :attr:`Plan.refusals`, so the user sees the whole plan and why it
-cannot be applied.
+cannot be applied. Spec fields the live read did not let compare are :attr:`Plan.notices`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from reconciler.model import (
+    DatabaseSpec,
     DesiredState,
     Lifecycle,
     LiveDatabase,
@@ -23,6 +27,7 @@ from reconciler.model import (
     SubscriptionSpec,
 )
 from reconciler.plan import (
+    Notice,
     Plan,
     PlannedAction,
     Refusal,
@@ -35,6 +40,10 @@ from reconciler.planning.deletes import Doomed, delete_steps
 from reconciler.planning.existing import change_steps
 from reconciler.planning.fingerprint import compute_fingerprint
 from reconciler.planning.steps import Steps
+from reconciler.planning.tags import tag_steps
+
+#: The spec field that pins a database to its live id (matching by id, not by name).
+_DATABASE_ID = "databaseId"
 
 
 def build_plan(
@@ -51,6 +60,7 @@ def build_plan(
     changes: list[PlannedAction] = []
     deletes: list[PlannedAction] = []
     refusals: list[Refusal] = []
+    notices: list[Notice] = []
     for spec in merge_subscriptions(desired):
         sub = live.subscriptions.get(spec.id)
         summaries.append(_summary(spec, sub))
@@ -58,6 +68,7 @@ def build_plan(
         changes += planned.changes.actions
         deletes += planned.deletes.actions
         refusals += planned.changes.refusals + planned.deletes.refusals
+        notices += planned.changes.notices
         unmanaged += planned.unmanaged
     actions = (*changes, *deletes)
     return Plan(
@@ -66,6 +77,7 @@ def build_plan(
         unmanaged=tuple(unmanaged),
         refusals=tuple(refusals),
         fingerprint=compute_fingerprint(actions, live, desired, salt),
+        notices=tuple(notices),
     )
 
 
@@ -121,10 +133,19 @@ def _plan_subscription(
     by_name: dict[str, LiveDatabase] = {}
     for db in sub.databases:
         by_name.setdefault(db.name, db)
+    by_id = {db.id: db for db in sub.databases}
     changes = Steps()
     doomed: list[Doomed] = []
+    matched: set[int] = set()
     for want in spec.databases:
-        have = by_name.get(want.name)
+        pinned = want.fields.get(_DATABASE_ID)
+        if pinned is not None and pinned not in by_id:
+            if want.state != "absent":  # an absent database pinned by id is already gone
+                changes += Steps.refused(_unknown_database_id(sub, want, pinned))
+            continue
+        have = by_id[pinned] if pinned is not None else by_name.get(want.name)
+        if have is not None:
+            matched.add(have.id)
         if want.state == "absent":
             if have is not None:
                 doomed.append(Doomed(have, want.lifecycle, "state: absent", pruned=False))
@@ -132,18 +153,34 @@ def _plan_subscription(
             changes += Steps.of(create_actions(spec.id, want))
         else:
             changes += change_steps(sub, want, have)
-    unmanaged = _unnamed(spec, sub, doomed)
+        changes += tag_steps(spec.id, want, have)
+    unmanaged = _unnamed(spec, sub, doomed, matched)
     return _Planned(changes, delete_steps(sub, doomed, force), unmanaged)
 
 
+def _unknown_database_id(sub: LiveSubscription, want: DatabaseSpec, pinned: Any) -> Refusal:
+    """Return the refusal of a spec ``databaseId`` the subscription does not hold."""
+    message = (
+        f"{want.location}: database {want.name!r} pins databaseId {pinned}, which does not "
+        f'exist in subscription {sub.id} "{sub.name}"; remove databaseId to create it, '
+        "or write the id of a database of this subscription"
+    )
+    rule = RefusalRule.UNKNOWN_DATABASE_ID
+    return Refusal(rule, sub.id, message, want.name, None, _DATABASE_ID)
+
+
 def _unnamed(
-    spec: SubscriptionSpec, sub: LiveSubscription, doomed: list[Doomed]
+    spec: SubscriptionSpec, sub: LiveSubscription, doomed: list[Doomed], matched: set[int]
 ) -> tuple[UnmanagedDatabase, ...]:
-    """Doom (prune on) or return as unmanaged (prune off) the live databases named in no file."""
+    """Doom (prune on) or return as unmanaged (prune off) the live databases in no file.
+
+    A database is in a file when a spec entry matched it (by ``databaseId`` or by name) or
+    names it.
+    """
     named = {d.name for d in spec.databases}
     unmanaged: list[UnmanagedDatabase] = []
     for db in sub.databases:
-        if db.name in named:
+        if db.id in matched or db.name in named:
             continue
         if spec.prune:
             doomed.append(Doomed(db, Lifecycle(), "named in no file; prune is on", pruned=True))

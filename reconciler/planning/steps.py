@@ -1,4 +1,4 @@
-"""What each planning step returns: the actions it plans and the refusals it found.
+"""What each planning step returns: the actions it plans, the refusals and notices it found.
 
 Safety rules do not stop planning: every step returns its refusals beside its actions, so
 the user sees the whole plan and every reason it cannot be applied.
@@ -10,19 +10,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan import PlannedAction, Refusal
+from reconciler.plan import Notice, PlannedAction, Refusal
 from reconciler.secrets import Secret
 
 
 @dataclass(frozen=True)
 class Steps:
-    """Actions in execution order and refusals in the order they were found."""
+    """Actions in execution order; refusals and notices in the order they were found."""
 
     actions: tuple[PlannedAction, ...] = ()
     refusals: tuple[Refusal, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     def __add__(self, other: Steps) -> Steps:
-        return Steps(self.actions + other.actions, self.refusals + other.refusals)
+        return Steps(
+            self.actions + other.actions,
+            self.refusals + other.refusals,
+            self.notices + other.notices,
+        )
 
     @classmethod
     def of(cls, actions: Iterable[PlannedAction]) -> Steps:

@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.plan import (
     ActionKind,
     FieldChange,
+    Notice,
     Plan,
     PlannedAction,
     SubscriptionSummary,
@@ -29,11 +30,14 @@ SENSITIVE_VALUE = "(sensitive value)"
 UNSET = "(unset)"
 NO_CHANGES = "No changes. The live account matches the spec."
 REFUSED_WITHOUT_ACTIONS = "No actions: the plan is refused (see above)."
+NOT_COMPARED_WITHOUT_ACTIONS = (
+    "No changes planned, but some spec fields could not be compared (see above)."
+)
 
 
 @dataclass(frozen=True)
 class SubscriptionBlock:
-    """The actions and unmanaged databases of one subscription, in plan order.
+    """The actions, unmanaged databases and notices of one subscription, in plan order.
 
     ``summary`` is None when the plan names a subscription id it has no header facts for.
     """
@@ -42,6 +46,7 @@ class SubscriptionBlock:
     summary: SubscriptionSummary | None
     actions: tuple[PlannedAction, ...]
     unmanaged: tuple[UnmanagedDatabase, ...]
+    notices: tuple[Notice, ...] = ()
 
 
 def group_by_subscription(plan: Plan) -> list[SubscriptionBlock]:
@@ -52,9 +57,11 @@ def group_by_subscription(plan: Plan) -> list[SubscriptionBlock]:
     """
     summaries = {s.id: s for s in plan.subscriptions}
     order = list(summaries)
-    for sub_id in [a.subscription_id for a in plan.actions] + [
-        u.subscription_id for u in plan.unmanaged
-    ]:
+    for sub_id in (
+        [a.subscription_id for a in plan.actions]
+        + [u.subscription_id for u in plan.unmanaged]
+        + [n.subscription_id for n in plan.notices]
+    ):
         if sub_id not in order:
             order.append(sub_id)
     return [
@@ -63,6 +70,7 @@ def group_by_subscription(plan: Plan) -> list[SubscriptionBlock]:
             summary=summaries.get(sub_id),
             actions=tuple(a for a in plan.actions if a.subscription_id == sub_id),
             unmanaged=tuple(u for u in plan.unmanaged if u.subscription_id == sub_id),
+            notices=tuple(n for n in plan.notices if n.subscription_id == sub_id),
         )
         for sub_id in order
     ]
@@ -88,6 +96,14 @@ def database_label(name: str, database_id: int | None) -> str:
 def unmanaged_text(db: UnmanagedDatabase) -> str:
     """Return ``unmanaged analytics (db 51170950): in no file; prune is off``."""
     return f"unmanaged {database_label(db.name, db.database_id)}: in no file; prune is off"
+
+
+def notices_by_database(notices: tuple[Notice, ...]) -> list[tuple[str, tuple[Notice, ...]]]:
+    """Return ``(database label, its notices)`` per database, in first-seen order."""
+    grouped: dict[tuple[str, int], list[Notice]] = {}
+    for notice in notices:
+        grouped.setdefault((notice.database_name, notice.database_id), []).append(notice)
+    return [(database_label(name, db_id), tuple(found)) for (name, db_id), found in grouped.items()]
 
 
 def format_value(value: Any) -> str:
@@ -146,9 +162,13 @@ def change_text(change: FieldChange, action: PlannedAction) -> str:
     creating = creates_value(action)
     if is_sensitive(change):
         return SENSITIVE_VALUE if creating else SENSITIVE_CHANGED
-    if creating or (change.before is None and action.kind is not ActionKind.UPDATE):
+    if creating or (change.before is None and action.kind not in _BEFORE_SHOWN):
         return format_value(change.after)
     return f"{_side(change.before)} → {_side(change.after)}"
+
+
+# Kinds whose changes show a missing before side as (unset): a field or a tag being added.
+_BEFORE_SHOWN = (ActionKind.UPDATE, ActionKind.TAG)
 
 
 def _side(value: Any) -> str:
@@ -217,6 +237,7 @@ def summary_counts(plan: Plan) -> dict[str, int]:
 SUMMARY_ORDER = (
     ActionKind.CREATE,
     ActionKind.UPDATE,
+    ActionKind.TAG,
     ActionKind.UPGRADE,
     ActionKind.BACKUP,
     ActionKind.IMPORT,
@@ -227,18 +248,21 @@ SUMMARY_ORDER = (
 def summary_line(plan: Plan) -> str:
     """Return ``Plan: 1 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.``.
 
-    Upgrades and imports are named only when there are some; a plan without actions reads
-    :data:`NO_CHANGES` (or :data:`REFUSED_WITHOUT_ACTIONS` when it is refused). The unmanaged
-    count is appended when there are some.
+    Tags, upgrades and imports are named only when there are some; a plan without actions
+    reads :data:`NO_CHANGES` (or :data:`REFUSED_WITHOUT_ACTIONS` when it is refused,
+    :data:`NOT_COMPARED_WITHOUT_ACTIONS` when fields could not be compared). The unmanaged
+    and not-compared counts are appended when there are some.
     """
     if not plan.actions:
         text = REFUSED_WITHOUT_ACTIONS if plan.refusals else NO_CHANGES
+        if not plan.refusals and plan.notices:
+            text = NOT_COMPARED_WITHOUT_ACTIONS
     else:
         parts = [
             f"{plan.count(ActionKind.CREATE)} to create",
             f"{plan.count(ActionKind.UPDATE)} to update",
         ]
-        for kind in (ActionKind.UPGRADE, ActionKind.IMPORT):
+        for kind in (ActionKind.TAG, ActionKind.UPGRADE, ActionKind.IMPORT):
             if plan.count(kind):
                 parts.append(f"{plan.count(kind)} to {kind.value}")
         parts.append(f"{plan.count(ActionKind.DELETE)} to delete")
@@ -247,4 +271,6 @@ def summary_line(plan: Plan) -> str:
         text = "Plan: " + ", ".join(parts) + "."
     if plan.unmanaged:
         text += f"  Unmanaged: {len(plan.unmanaged)}."
+    if plan.notices:
+        text += f"  Not compared: {len(plan.notices)}."
     return text

@@ -18,6 +18,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.plan import (
     FieldChange,
+    Notice,
     Plan,
     PlannedAction,
     SubscriptionSummary,
@@ -30,8 +31,11 @@ FORMAT_VERSION = 1
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """Return the JSON form of ``plan`` (plain dicts, lists, strings, numbers), masked."""
-    return {
+    """Return the JSON form of ``plan`` (plain dicts, lists, strings, numbers), masked.
+
+    ``notices`` is present only when the plan has some.
+    """
+    data: dict[str, Any] = {
         "formatVersion": FORMAT_VERSION,
         "reconcilerVersion": __version__,
         "fingerprint": plan.fingerprint,
@@ -41,6 +45,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "unmanaged": [_unmanaged(u) for u in plan.unmanaged],
         "refusals": [mask_text(str(r)) for r in plan.refusals],
     }
+    if plan.notices:  # only then: a plan without notices reads as it always did
+        data["notices"] = [_notice(n) for n in plan.notices]
+    return data
 
 
 def render_json(plan: Plan) -> str:
@@ -111,6 +118,16 @@ def _side(value: Any, sensitive: bool) -> Any:
     if sensitive:
         return None if value is None else MASK
     return json_value(value)
+
+
+def _notice(n: Notice) -> dict[str, Any]:
+    return {
+        "subscriptionId": n.subscription_id,
+        "databaseId": n.database_id,
+        "name": mask_text(n.database_name),
+        "field": n.field,
+        "message": mask_text(n.message),
+    }
 
 
 def _unmanaged(u: UnmanagedDatabase) -> dict[str, Any]:

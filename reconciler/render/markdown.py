@@ -1,6 +1,7 @@
 """The Markdown plan (``--format markdown``), for pull-request comments.
 
-A heading, a summary table (``| action | count |``), the refusals, then one
+A heading, a summary table (``| action | count |``), the refusals, the notices (spec fields
+the API did not let compare, never truncated: one per field at most), then one
 ``<details>`` block per subscription holding a table of its actions
 (``| | action | database | changes |``) and its unmanaged databases.
 
@@ -30,6 +31,7 @@ from reconciler.render._common import (
     database_label,
     group_by_subscription,
     listed_changes,
+    notices_by_database,
     subscription_header,
     summary_counts,
 )
@@ -118,6 +120,12 @@ class _Document:
         self.limit = limit
         self.head = _head(plan)
         self.refusals = [f"- {md_escape(mask_text(str(r)))}" for r in plan.refusals]
+        self.notices = [
+            f"- {md_escape(mask_text(label))}: {md_escape(mask_text(str(n)))}"
+            for block in group_by_subscription(plan)
+            for label, found in notices_by_database(block.notices)
+            for n in found
+        ]
         self.blocks = [_block(b) for b in group_by_subscription(plan)]
         self.item_count = sum(len(b.rows) + len(b.unmanaged) for b in self.blocks)
 
@@ -128,6 +136,9 @@ class _Document:
             parts.append("**Refused** — this plan cannot be applied:")
             if n_refusals:
                 parts.append("\n".join(self.refusals[:n_refusals]))
+        if self.notices:
+            parts.append("**Not compared** — the API did not let these spec fields be compared:")
+            parts.append("\n".join(self.notices))
         left, omitted_actions, omitted_unmanaged = n_items, 0, 0
         for block in self.blocks:
             rows = block.rows[: max(left, 0)]
@@ -200,7 +211,9 @@ def _head(plan: Plan) -> str:
     rows = [f"| {kind} | {count} |" for kind, count in summary_counts(plan).items()]
     table = "\n".join(["| action | count |", "|:--|--:|", *rows])
     parts = [HEADING, table]
-    if not plan.actions and not plan.refusals:
+    if not plan.actions and not plan.refusals and plan.notices:
+        parts.append("**No changes planned**, but some spec fields could not be compared.")
+    elif not plan.actions and not plan.refusals:
         parts.append("**No changes.** The live account matches the spec.")
     return "\n\n".join(parts)
 

@@ -9,11 +9,15 @@ Layout::
           password              (sensitive value changed)
       » backup legacy-cache (db 51170942) to s3://backups/adhoc     before delete
       - delete legacy-cache (db 51170942)
+      ! unverified cache (db 51170943): fields the plan could not compare
+          cannot compare saslPassword: not returned by the API
       ? unmanaged analytics (db 51170950): in no file; prune is off
 
-    Plan: 0 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.
+    Plan: 0 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.  Not compared: 1.
 
-Colour (ANSI) only when asked for; :func:`color_enabled` says when a stream wants it.
+A notice (a spec field the API did not return, so the plan cannot promise it matches) is a
+line under its database. Colour (ANSI) only when asked for; :func:`color_enabled` says when
+a stream wants it.
 Control characters in names and values are shown escaped (``\\x1b``), so a database or
 subscription name cannot move the cursor or forge plan lines.
 """
@@ -32,6 +36,7 @@ from reconciler.render._common import (
     database_label,
     group_by_subscription,
     listed_changes,
+    notices_by_database,
     subscription_header,
     summary_line,
     unmanaged_text,
@@ -53,9 +58,12 @@ _KIND_STYLES = {
     ActionKind.BACKUP: "36",
     ActionKind.UPGRADE: "35",
     ActionKind.IMPORT: "34",
+    ActionKind.TAG: "33",
 }
 _UNMANAGED_STYLE = "2"
 _REFUSED_STYLE = "1;31"
+_NOTICE_STYLE = "33"
+_UNVERIFIED = "unverified {}: fields the plan could not compare"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -121,10 +129,14 @@ class _Painter:
 
 
 def _block_lines(block: SubscriptionBlock, paint: _Painter) -> list[str]:
-    """Return the action and unmanaged lines of one subscription block."""
+    """Return the action, notice and unmanaged lines of one subscription block."""
     lines: list[str] = []
     for action in block.actions:
         lines.extend(_action_lines(action, paint))
+    for label, notices in notices_by_database(block.notices):
+        mark = paint(_NOTICE_STYLE, "!")
+        lines.append(f"{_ACTION_INDENT}{mark} {printable(_UNVERIFIED.format(label))}")
+        lines.extend(f"{_CHANGE_INDENT}{_clean(str(n))}" for n in notices)
     for db in block.unmanaged:
         mark = paint(_UNMANAGED_STYLE, "?")
         lines.append(f"{_ACTION_INDENT}{mark} {printable(unmanaged_text(db))}")

@@ -11,11 +11,15 @@ Public API::
 Endpoints under ``/v1``: ``GET /subscriptions``, ``GET /subscriptions/{id}``, ``GET`` (paged
 by ``offset``/``limit``) and ``POST /subscriptions/{id}/databases``, ``GET``/``PUT``/
 ``DELETE …/databases/{dbId}``, ``POST``/``GET …/backup``, ``…/import``, ``…/upgrade``,
-``GET /tasks`` and ``GET /tasks/{taskId}``. Control routes (no auth, never limited or
-faulted): ``GET /_simulator/stats`` →
+``GET``/``PUT``/``POST …/tags`` and ``PUT``/``DELETE …/tags/{tagKey}``, the lookups
+``GET /subscriptions/redis-versions``, ``/database-modules``,
+``/query-performance-factors`` and ``/data-persistence``, ``GET /tasks`` and
+``GET /tasks/{taskId}``. Control routes (no auth, never limited or faulted):
+``GET /_simulator/stats`` →
 ``{"total": N, "routes": {"GET /subscriptions/{subscriptionId}/databases": 12, …},
-"methods": {"GET": …}, "statuses": {"200": …}}`` and ``POST /_simulator/reset`` (back to
-the seed; also clears statistics, rate windows and the fault sequence).
+"methods": {"GET": …}, "statuses": {"200": …}, "faults": {"500": 0, "503": 0, "drop": 0,
+"failing-task": 0, "lost-answer": 0}}`` and ``POST /_simulator/reset`` (back to the seed;
+also clears statistics, rate windows and the fault sequence).
 
 Environment variables read by :func:`start_for_url` (``--api-url sim:``), each overriding
 the demo default:

@@ -6,8 +6,9 @@ an :class:`ApiRequest` and the current time and returns a :class:`Reply` or rais
 take effect, finished deletes disappear); after it, the account is saved when it changed.
 
 Checks on a write happen in the real API's order: unknown subscription/database (404),
-bad body (400), subscription or database not ``active`` (409 — the real API also uses 403
-``SUBSCRIPTION_NOT_ACTIVE`` here; clients treat both as "not active"), name taken (409).
+bad body (400), subscription not ``active`` (403 ``SUBSCRIPTION_NOT_ACTIVE``, as the real
+API answers), database not ``active`` or still busy with a queued or processing task (409
+``DATABASE_NOT_ACTIVE``), name taken (409).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from reconciler.simulator.timeline import (
     new_task,
     pending_writes,
     subscription_status,
+    unfinished_write,
 )
 from reconciler.simulator.validation import (
     parse_paging,
@@ -81,6 +83,10 @@ class Simulator:
         """Write the account to the state file (when there is one)."""
         if self.config.state_path is not None:
             save_account(self.account, self.config.state_path)
+
+    def changed(self) -> None:
+        """Mark the account as changed by the current request (it is saved afterwards)."""
+        self._dirty = True
 
     def reset(self) -> None:
         """Put the account back to the seed and save it."""
@@ -135,24 +141,36 @@ class Simulator:
     def require_writable(
         self, subscription: Mapping[str, Any], record: Mapping[str, Any] | None, now: float
     ) -> None:
-        """Refuse a write while the subscription or the database is not ``active``.
+        """Refuse a write while the subscription or the database is not ready for it.
 
         Raises:
-            ApiProblem: 409 ``SUBSCRIPTION_NOT_ACTIVE`` or ``DATABASE_NOT_ACTIVE``.
+            ApiProblem: 403 ``SUBSCRIPTION_NOT_ACTIVE`` (subscription not ``active``), 409
+                ``DATABASE_NOT_ACTIVE`` (database not ``active``, or a task on it still
+                queued or processing).
         """
         status = subscription_status(self.account, subscription, now)
         if status != "active":
             raise ApiProblem(
-                409,
+                403,
                 "SUBSCRIPTION_NOT_ACTIVE",
                 f"Cannot perform any actions for subscription {subscription['id']} that is not "
                 f"in an active state (status: {status})",
             )
-        if record is not None and (db_status := database_status(record, now)) != "active":
+        if record is None:
+            return
+        if (db_status := database_status(record, now)) != "active":
             raise ApiProblem(
                 409,
                 "DATABASE_NOT_ACTIVE",
                 f"Database {record['databaseId']} is not active (status: {db_status})",
+            )
+        busy = unfinished_write(self.account, int(subscription["id"]), record["databaseId"])
+        if busy is not None:
+            raise ApiProblem(
+                409,
+                "DATABASE_NOT_ACTIVE",
+                f"Database {record['databaseId']} has a task in progress "
+                f"({busy['commandType']} {busy['taskId']}); retry when it has finished",
             )
 
     def require_name_free(
@@ -354,7 +372,6 @@ def upgrade_database(sim: Simulator, request: ApiRequest, now: float) -> Reply:
     """POST …/upgrade: 200 with a task; only to a newer version."""
     subscription, record = sim.database(request, now)
     target = validate_upgrade(request.body, record)
-    sim.require_writable(subscription, record, now)
     running = [
         task
         for task in sim.account.tasks
@@ -366,5 +383,6 @@ def upgrade_database(sim: Simulator, request: ApiRequest, now: float) -> Reply:
         raise ApiProblem(
             409, "DATABASE_UPGRADE_IS_ALREADY_RUNNING", "An upgrade is already running"
         )
+    sim.require_writable(subscription, record, now)
     payload = {"targetRedisVersion": target}
     return Reply(200, sim.submit("upgrade", request, record["databaseId"], payload, now))

@@ -12,6 +12,14 @@ from typing import Any
 
 SUPPORTED_REDIS_VERSIONS: tuple[str, ...] = ("6.2", "7.2", "7.4", "8.0", "8.2")
 DEFAULT_REDIS_VERSION = "7.4"
+# End-of-life dates listed by GET /subscriptions/redis-versions (plausible, kept stable).
+REDIS_VERSION_EOL_DATES: Mapping[str, str] = {
+    "6.2": "2027-02-28",
+    "7.2": "2028-02-28",
+    "7.4": "2028-08-31",
+    "8.0": "2029-05-31",
+    "8.2": "2029-11-30",
+}
 # Full patch versions reported as redisVersionCompliance.
 COMPLIANCE_VERSIONS: Mapping[str, str] = {
     "6.2": "6.2.18",
@@ -23,14 +31,16 @@ COMPLIANCE_VERSIONS: Mapping[str, str] = {
 
 PROTOCOLS = ("redis", "memcached")
 RESP_VERSIONS = ("resp2", "resp3")
-DATA_PERSISTENCE = (
-    "none",
-    "aof-every-1-second",
-    "aof-every-write",
-    "snapshot-every-1-hour",
-    "snapshot-every-6-hours",
-    "snapshot-every-12-hours",
-)
+# Data persistence option → description (the OpenAPI ``DataPersistenceOptions`` example).
+DATA_PERSISTENCE_OPTIONS: Mapping[str, str] = {
+    "none": "None",
+    "aof-every-1-second": "Append only file (AOF) - fsync every 1 second",
+    "aof-every-write": "Append only file (AOF) - fsync every write",
+    "snapshot-every-1-hour": "Snapshot every 1 hour",
+    "snapshot-every-6-hours": "Snapshot every 6 hour",
+    "snapshot-every-12-hours": "Snapshot every 12 hour",
+}
+DATA_PERSISTENCE = tuple(DATA_PERSISTENCE_OPTIONS)
 EVICTION_POLICIES = (
     "allkeys-lru",
     "allkeys-lfu",
@@ -89,7 +99,8 @@ ALERTS: Mapping[str, tuple[int, int | None]] = {
     "connections-limit": (80, 100),
 }
 
-# Module name → read-back metadata (id, capabilityName, version, description).
+# Module name → read-back metadata (id, capabilityName, version, description); the
+# descriptions are those of the OpenAPI ``ModulesData`` example.
 MODULES: Mapping[str, Mapping[str, Any]] = {
     "RedisJSON": {
         "id": 18536,
@@ -103,7 +114,8 @@ MODULES: Mapping[str, Mapping[str, Any]] = {
         "capabilityName": "Search and query",
         "version": "2.10.7",
         "description": "A comprehensive, expressive, flexible, fast and developer-friendly "
-        "search and query engine for the diversity of data types in Redis",
+        "search and query engine for the diversity of data types in Redis with "
+        "state-of-the-art scoring algorithms",
     },
     "RedisBloom": {
         "id": 18537,
@@ -116,10 +128,36 @@ MODULES: Mapping[str, Mapping[str, Any]] = {
         "id": 18538,
         "capabilityName": "Time series",
         "version": "1.12.2",
-        "description": "Time-Series data structure for Redis",
+        "description": "Time-Series data structure for redis",
+    },
+}
+# Module name → its parameters (the OpenAPI ``ModulesData`` example): name →
+# (description, default value, lowest and highest accepted integer).
+MODULE_PARAMETERS: Mapping[str, Mapping[str, tuple[str, int, int, int]]] = {
+    "RediSearch": {
+        "number-of-documents": (
+            "Expected number of documents the database module will be indexing",
+            1_000_000,
+            1,
+            2_000_000_000,
+        ),
     },
 }
 BUNDLED_MODULES = ("RedisJSON", "RediSearch", "RedisBloom", "RedisTimeSeries")
+
+# Query performance factors: "Standard" (none) or an even factor from 2x to 16x.
+QUERY_PERFORMANCE_FACTORS: tuple[str, ...] = (
+    "Standard",
+    *(f"{factor}x" for factor in range(2, 17, 2)),
+)
+
+# Bounds on request numbers, so that no absurd value reaches storage or arithmetic. The
+# real API's exact ceilings are not published; these are far above any real database.
+MAX_DATASET_SIZE_GB = 100_000.0
+MAX_OPERATIONS_PER_SECOND = 100_000_000
+MAX_SHARDS = 10_000
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 
 DEFAULT_REGEX_RULES: tuple[tuple[int, str], ...] = (
     (0, ".*\\{(?<tag>.*)\\}.*"),

@@ -7,12 +7,16 @@ size turned into a float) or raises :class:`~reconciler.simulator.replies.ApiPro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from reconciler.simulator.replies import ApiProblem, bad_request
 
 Checker = Callable[[str, Any], Any]
+
+# The widest integer any request field takes (OpenAPI ``format: int64``).
+INT64_MAX = 2**63 - 1
 
 
 def json_type(value: Any) -> str:
@@ -49,28 +53,68 @@ def boolean() -> Checker:
 
 
 def integer(
-    minimum: int | None = None, maximum: int | None = None, error_type: str = "BAD_REQUEST"
+    minimum: int | None = None,
+    maximum: int | None = None,
+    error_type: str = "BAD_REQUEST",
+    too_big_error: str | None = None,
 ) -> Checker:
-    """Return a checker accepting JSON integers within ``[minimum, maximum]``."""
+    """Return a checker accepting JSON integers within ``[minimum, maximum]``.
+
+    Without ``maximum`` the int64 range bounds the value, so a 400-digit integer is a 400,
+    never stored. ``too_big_error`` (default ``error_type``) is the type of "above maximum".
+    """
+    highest = INT64_MAX if maximum is None else maximum
+    lowest = -INT64_MAX - 1 if minimum is None else minimum
 
     def check(path: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise type_error(path, "an integer", value)
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise bad_request(f'"{path}" is out of range: {value}', error_type)
+        if value > highest:
+            raise bad_request(
+                f'"{path}" is out of range: {_shown(value)} is above {highest}',
+                too_big_error or error_type,
+            )
+        if value < lowest:
+            raise bad_request(
+                f'"{path}" is out of range: {_shown(value)} is below {lowest}', error_type
+            )
         return value
 
     return check
 
 
-def number(minimum: float | None = None, error_type: str = "BAD_REQUEST") -> Checker:
-    """Return a checker accepting JSON numbers ≥ ``minimum``; the result is a float."""
+def _shown(value: int | float) -> str:
+    """Return ``value`` for an error message, shortened when it is absurdly long."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} characters)"
+
+
+def number(
+    minimum: float,
+    maximum: float,
+    error_type: str = "BAD_REQUEST",
+    too_big_error: str | None = None,
+) -> Checker:
+    """Return a checker accepting finite JSON numbers in ``[minimum, maximum]``; a float.
+
+    An integer too large for a float (a 400-digit ``datasetSizeInGb``) is "above maximum",
+    not an overflow. ``too_big_error`` (default ``error_type``) is the type of that case.
+    """
 
     def check(path: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise type_error(path, "a number", value)
-        if minimum is not None and value < minimum:
-            raise bad_request(f'"{path}" must be at least {minimum}, got {value}', error_type)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad_request(f'"{path}" must be a finite number', error_type)
+        if value > maximum:
+            raise bad_request(
+                f'"{path}" must be at most {maximum:g}, got {_shown(value)}',
+                too_big_error or error_type,
+            )
+        if value < minimum:
+            raise bad_request(
+                f'"{path}" must be at least {minimum}, got {_shown(value)}', error_type
+            )
         return float(value)
 
     return check

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ class Gateway:
             return self._with_rate_headers(encode(Reply.problem(problem)), decision)
         is_write = match.route.is_write if match.route else method != "GET"
         fault = self.faults.draw(is_write)
+        if fault is not None:
+            self.stats.count_fault(fault.value)
         if fault in (Fault.ERROR_500, Fault.ERROR_503):
             return self._with_rate_headers(encode(_fault_reply(fault)), decision)
         if fault is Fault.DROP:
@@ -162,15 +165,29 @@ class Gateway:
         return answer
 
 
+def _refuse_constant(name: str) -> Any:
+    raise bad_request(f"The request body holds {name}, which is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise bad_request(f"The request body holds a number too large for a double: {text[:20]}…")
+    return value
+
+
 def _parse_json(body: bytes) -> Any:
     """Return the parsed JSON body (None when empty).
 
+    ``NaN``/``Infinity`` (which Python's parser would take), numbers beyond a double, and
+    nesting too deep to parse are refused like any malformed body.
+
     Raises:
-        ApiProblem: 400 when the body is not JSON.
+        ApiProblem: 400 when the body is not strict JSON.
     """
     if not body.strip():
         return None
     try:
-        return json.loads(body)
-    except ValueError:
+        return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):  # an int of > 4300 digits is a ValueError too
         raise bad_request("The request body is not valid JSON") from None

@@ -15,7 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.simulator.faults import Fault
+
 WINDOW_SECONDS = 60.0
+# Kinds of injected faults, as counted in the statistics.
+FAULT_KINDS = tuple(fault.value for fault in Fault)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class RequestStats:
         self._routes: Counter[str] = Counter()
         self._methods: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter({kind: 0 for kind in FAULT_KINDS})
 
     def reset(self) -> None:
         """Forget every count."""
@@ -79,6 +84,7 @@ class RequestStats:
             self._routes.clear()
             self._methods.clear()
             self._statuses.clear()
+            self._faults = Counter({kind: 0 for kind in FAULT_KINDS})
 
     def count(self, method: str, template: str, status: int | str) -> None:
         """Count one request (``status`` is the HTTP code, or ``"dropped"``)."""
@@ -87,12 +93,21 @@ class RequestStats:
             self._methods[method] += 1
             self._statuses[str(status)] += 1
 
+    def count_fault(self, kind: str) -> None:
+        """Count one injected fault of ``kind`` (a :data:`FAULT_KINDS` member)."""
+        with self._lock:
+            self._faults[kind] += 1
+
     def snapshot(self) -> dict[str, Any]:
-        """Return ``{"total", "routes", "methods", "statuses"}`` (plain dicts, sorted keys)."""
+        """Return ``{"total", "routes", "methods", "statuses", "faults"}`` (sorted keys).
+
+        ``faults`` counts injected faults per kind, every kind listed (0 when none fired).
+        """
         with self._lock:
             return {
                 "total": sum(self._methods.values()),
                 "routes": dict(sorted(self._routes.items())),
                 "methods": dict(sorted(self._methods.items())),
                 "statuses": dict(sorted(self._statuses.items())),
+                "faults": dict(sorted(self._faults.items())),
             }

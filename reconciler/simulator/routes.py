@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.simulator import api
+from reconciler.simulator import api, lookups, tags
 from reconciler.simulator.replies import ApiProblem, bad_request
 
 _DB = "/subscriptions/{subscriptionId}/databases/{databaseId}"
@@ -39,6 +39,11 @@ def _route(method: str, template: str, handler: api.Handler) -> Route:
 
 ROUTES: tuple[Route, ...] = (
     _route("GET", "/subscriptions", api.list_subscriptions),
+    # Before /subscriptions/{subscriptionId}, which would take "redis-versions" as an id.
+    _route("GET", "/subscriptions/redis-versions", lookups.redis_versions),
+    _route("GET", "/database-modules", lookups.database_modules),
+    _route("GET", "/query-performance-factors", lookups.query_performance_factors),
+    _route("GET", "/data-persistence", lookups.data_persistence),
     _route("GET", "/subscriptions/{subscriptionId}", api.get_subscription),
     _route("GET", "/subscriptions/{subscriptionId}/databases", api.list_databases),
     _route("POST", "/subscriptions/{subscriptionId}/databases", api.create_database),
@@ -51,6 +56,11 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{_DB}/import", api.import_status),
     _route("POST", f"{_DB}/upgrade", api.upgrade_database),
     _route("GET", f"{_DB}/upgrade", api.upgrade_status),
+    _route("GET", f"{_DB}/tags", tags.get_tags),
+    _route("PUT", f"{_DB}/tags", tags.replace_tags),
+    _route("POST", f"{_DB}/tags", tags.add_tag),
+    _route("PUT", f"{_DB}/tags/{{tagKey}}", tags.update_tag),
+    _route("DELETE", f"{_DB}/tags/{{tagKey}}", tags.delete_tag),
     _route("GET", "/tasks", api.list_tasks),
     _route("GET", "/tasks/{taskId}", api.get_task),
 )
@@ -79,7 +89,8 @@ def find_route(method: str, path: str) -> Match:
             continue
         if route.method == method:
             return Match(route, route.template, found.groupdict())
-        allowed.append(route.method)
+        if route.method not in allowed:
+            allowed.append(route.method)
         template = route.template
     return Match(None, template, {}, tuple(allowed))
 

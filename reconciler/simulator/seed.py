@@ -11,9 +11,10 @@ Shape (see ``examples/simulator-seed.yaml``)::
            databases: [ {databaseId: 51170941, name: sessions, <create-request fields>} ]}
 
 Database entries take the fields of a create request (``password``, ``remoteBackup``,
-``alerts``, ``modules``, ``sourceIp`` …) plus ``enableDefaultUser``, ``regexRules`` and
-``status``; they are checked with the API's own request rules. Generated secrets are
-derived from the database id, so a reseed gives the same account.
+``alerts``, ``modules``, ``sourceIp`` …) plus ``enableDefaultUser``, ``regexRules``,
+``status`` and ``tags`` (a mapping of lower-case keys to values); they are checked with
+the API's own request rules. Generated secrets are derived from the database id, so a
+reseed gives the same account.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from reconciler.errors import UsageError
 from reconciler.simulator.records import build_record, pick_port
 from reconciler.simulator.replies import ApiProblem
 from reconciler.simulator.state import Account
+from reconciler.simulator.tags import seed_tags
 from reconciler.simulator.validation import validate_seed_database
 from reconciler.spec.yamlio import YamlError, safe_load
 
@@ -127,7 +129,13 @@ def _add_database(
     now: float,
 ) -> None:
     try:
-        fields = validate_seed_database(entry)
+        tags = entry.get("tags") if isinstance(entry, dict) else None
+        fields = validate_seed_database(
+            {key: value for key, value in entry.items() if key != "tags"}
+            if isinstance(entry, dict)
+            else entry
+        )
+        stored_tags = None if tags is None else seed_tags("tags", tags, now)
     except ApiProblem as problem:
         raise _fail(source, where, f"{problem.error_type}: {problem.description}") from None
     db_id = int(fields.pop("databaseId"))
@@ -145,4 +153,6 @@ def _add_database(
         now=now,
         rng=random.Random(db_id),
     )
+    if stored_tags is not None:
+        record["tags"] = stored_tags
     account.add_database(record)

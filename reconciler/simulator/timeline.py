@@ -145,3 +145,28 @@ def pending_writes(account: Account, subscription_id: int) -> list[dict[str, Any
         and task["subscriptionId"] == subscription_id
         and task["kind"] in ("create", "update")
     ]
+
+
+# Tasks that change a database: while one is queued or processing, other writes wait.
+DATABASE_WRITE_KINDS = ("update", "delete", "upgrade", "import", "backup")
+
+
+def unfinished_write(
+    account: Account, subscription_id: int, database_id: int
+) -> dict[str, Any] | None:
+    """Return the database's oldest write task still queued or processing, or None.
+
+    Dry runs change nothing and do not count.
+    """
+    return next(
+        (
+            task
+            for task in account.tasks
+            if task["outcome"] is None
+            and task["kind"] in DATABASE_WRITE_KINDS
+            and task["subscriptionId"] == subscription_id
+            and task["databaseId"] == database_id
+            and not task["payload"].get("dryRun")
+        ),
+        None,
+    )

@@ -9,8 +9,6 @@ come from the API's own catalogue (the OpenAPI ``ProcessorResponse.error`` enum)
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,126 +19,28 @@ from reconciler.simulator.checks import (
     boolean,
     check_fields,
     enum,
-    free_object,
     integer,
     number,
     obj,
     string,
 )
 from reconciler.simulator.consistency import check_consistency, check_default_user
+from reconciler.simulator.field_checks import (
+    alerts,
+    database_name,
+    modules,
+    query_performance_factor,
+    redis_version,
+    regex_rule,
+    replica_of_uri,
+    source_ip,
+    throughput,
+)
 from reconciler.simulator.records import merge_update
 from reconciler.simulator.replies import ApiProblem, bad_request
 
 READ_ONLY_FIELDS = ("subscriptionId", "databaseId", "commandType")
-_NAME_RULE = re.compile(r"^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$")
-_QPF_RULE = re.compile(r"^(\d+)x$")
-NAME_MAX_LENGTH = 40
 SECRET_MAX_LENGTH = 128
-
-
-def _database_name(path: str, value: Any) -> Any:
-    value = string()(path, value)
-    if len(value) > NAME_MAX_LENGTH:
-        raise bad_request(
-            f"Database name is limited to {NAME_MAX_LENGTH} characters", "DATABASE_NAME_TOO_LONG"
-        )
-    if not _NAME_RULE.match(value):
-        raise bad_request(
-            "Database name must include only letters, digits and hyphens, start with a letter "
-            "and end with a letter or digit",
-            "DATABASE_INVALID_NAME",
-        )
-    return value
-
-
-def _redis_version(path: str, value: Any) -> Any:
-    value = string()(path, value)
-    if value not in catalog.SUPPORTED_REDIS_VERSIONS:
-        raise bad_request(
-            f'Redis version "{value}" is not supported; supported versions: '
-            + ", ".join(catalog.SUPPORTED_REDIS_VERSIONS),
-            "DATABASE_REDIS_VERSION_IS_NOT_SUPPORTED",
-        )
-    return value
-
-
-def _source_ip(path: str, value: Any) -> Any:
-    value = string()(path, value)
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise bad_request(
-            f'"{path}" is not a valid IP address or CIDR: "{value}"', "DATABASE_INVALID_SIP"
-        ) from None
-    return value
-
-
-def _alert(path: str, value: Any) -> Any:
-    alert = obj(
-        {"name": enum(tuple(catalog.ALERTS), "DATABASE_INVALID_ALERTS"), "value": integer()},
-        required=("name", "value"),
-    )(path, value)
-    highest = catalog.ALERTS[alert["name"]][1]
-    if alert["value"] < 0 or (highest is not None and alert["value"] > highest):
-        raise bad_request(
-            f'"{path}.value" {alert["value"]} is not valid for alert "{alert["name"]}"',
-            "DATABASE_INVALID_ALERT_VALUE",
-        )
-    return alert
-
-
-def _alerts(path: str, value: Any) -> Any:
-    alerts = array(_alert)(path, value)
-    names = [alert["name"] for alert in alerts]
-    if len(names) != len(set(names)):
-        raise bad_request(f'"{path}" names the same alert twice', "DATABASE_INVALID_ALERTS")
-    return alerts
-
-
-def _module(path: str, value: Any) -> Any:
-    module = obj({"name": string(), "parameters": free_object()}, required=("name",))(path, value)
-    if module["name"] not in catalog.MODULES:
-        raise bad_request(f'Module "{module["name"]}" is not available', "DATABASE_INVALID_MODULE")
-    return module
-
-
-def _modules(path: str, value: Any) -> Any:
-    modules = array(_module)(path, value)
-    names = [module["name"] for module in modules]
-    if len(names) != len(set(names)):
-        raise bad_request(
-            f'"{path}" names the same module twice', "DATABASE_MODULE_MUST_BE_DEFINED_ONCE"
-        )
-    return modules
-
-
-def _replica_of_uri(path: str, value: Any) -> Any:
-    value = string()(path, value)
-    if not value.startswith(("redis://", "rediss://")):
-        raise bad_request(f'"{path}" must be a redis:// URI', "DATABASE_REPLICA_OF_BAD_URI")
-    return value
-
-
-def _regex_rule(path: str, value: Any) -> Any:
-    value = string()(path, value)
-    if "(?<tag>" not in value:
-        raise bad_request(
-            f'"{path}" must capture a hash tag with a "(?<tag>...)" group',
-            "DATABASE_INVALID_REGEX_RULES",
-        )
-    return value
-
-
-def _query_performance_factor(path: str, value: Any) -> Any:
-    value = string()(path, value)
-    match = _QPF_RULE.match(value)
-    factor = int(match.group(1)) if match else 0
-    if value.lower() != "standard" and not (2 <= factor <= 16 and factor % 2 == 0):
-        raise bad_request(
-            f'"{path}" must be "Standard" or an even factor from 2x to 16x, got "{value}"',
-            "DATABASE_QUERY_PERFORMANCE_FACTOR_INVALID_VALUE",
-        )
-    return value
 
 
 _REMOTE_BACKUP = obj(
@@ -153,18 +53,11 @@ _REMOTE_BACKUP = obj(
     },
     ignored=("backupInterval", "databaseBackupTimeUTC", "backupStorageType"),
 )
-_THROUGHPUT = obj(
-    {
-        "by": enum(catalog.THROUGHPUT_BY),
-        "value": integer(minimum=1, error_type="PLANNER_INVALID_THROUGHPUT"),
-    },
-    required=("by", "value"),
-)
 _REPLICA = obj(
     {
         "syncSources": array(
             obj(
-                {"endpoint": _replica_of_uri, "encryption": boolean(), "serverCert": string()},
+                {"endpoint": replica_of_uri, "encryption": boolean(), "serverCert": string()},
                 required=("endpoint",),
             )
         )
@@ -174,58 +67,62 @@ _REPLICA = obj(
 _CERTIFICATES = array(
     obj({"publicCertificatePEMString": string()}, required=("publicCertificatePEMString",))
 )
-_LOCAL_THROUGHPUT = array(
+_LOCALthroughput = array(
     obj(
         {
             "region": string(),
-            "writeOperationsPerSecond": integer(minimum=0),
-            "readOperationsPerSecond": integer(minimum=0),
+            "writeOperationsPerSecond": integer(0, catalog.MAX_OPERATIONS_PER_SECOND),
+            "readOperationsPerSecond": integer(0, catalog.MAX_OPERATIONS_PER_SECOND),
         }
     )
 )
 
+_SIZE = number(0.1, catalog.MAX_DATASET_SIZE_GB, "DATABASE_SIZE_TOO_SMALL", "DATABASE_SIZE_TOO_BIG")
+
 # Fields both requests share.
 _COMMON: dict[str, Checker] = {
     "dryRun": boolean(),
-    "memoryLimitInGb": number(0.1, "DATABASE_SIZE_TOO_SMALL"),
-    "datasetSizeInGb": number(0.1, "DATABASE_SIZE_TOO_SMALL"),
+    "memoryLimitInGb": _SIZE,
+    "datasetSizeInGb": _SIZE,
     "respVersion": enum(catalog.RESP_VERSIONS),
     "supportOSSClusterApi": boolean(),
     "useExternalEndpointForOSSClusterApi": boolean(),
     "dataPersistence": enum(catalog.DATA_PERSISTENCE),
     "dataEvictionPolicy": enum(catalog.EVICTION_POLICIES),
     "replication": boolean(),
-    "replicaOf": array(_replica_of_uri),
+    "replicaOf": array(replica_of_uri),
     "replica": _REPLICA,
-    "throughputMeasurement": _THROUGHPUT,
+    "throughputMeasurement": throughput,
     "periodicBackupPath": string(),
     "remoteBackup": _REMOTE_BACKUP,
-    "sourceIp": array(_source_ip),
+    "sourceIp": array(source_ip),
     "clientSslCertificate": string(),
     "clientTlsCertificates": _CERTIFICATES,
     "enableTls": boolean(),
     "password": string("DATABASE_PASSWORD_IS_BLANK", SECRET_MAX_LENGTH),
     "saslUsername": string("DATABASE_MEMCACHED_SASL_USERNAME_IS_BLANK", SECRET_MAX_LENGTH),
     "saslPassword": string("DATABASE_MEMCACHED_SASL_PASSWORD_IS_BLANK", SECRET_MAX_LENGTH),
-    "alerts": _alerts,
-    "queryPerformanceFactor": _query_performance_factor,
+    "alerts": alerts,
+    "queryPerformanceFactor": query_performance_factor,
     "autoMinorVersionUpgrade": boolean(),
 }
 CREATE_FIELDS: dict[str, Checker] = {
     **_COMMON,
-    "name": _database_name,
+    "name": database_name,
     "protocol": enum(catalog.PROTOCOLS),
     "port": integer(10000, 19999, "DATABASE_PORT_INVALID_VALUE"),
-    "redisVersion": _redis_version,
-    "localThroughputMeasurement": _LOCAL_THROUGHPUT,
-    "averageItemSizeInBytes": integer(minimum=1),
-    "modules": _modules,
+    "redisVersion": redis_version,
+    "localThroughputMeasurement": _LOCALthroughput,
+    "averageItemSizeInBytes": integer(
+        1, catalog.INT64_MAX, "DATABASE_AVERAGE_ITEM_SIZE_INVALID_VALUE"
+    ),
+    "modules": modules,
     "shardingType": enum(catalog.SHARDING_TYPES),
 }
 UPDATE_FIELDS: dict[str, Checker] = {
     **_COMMON,
-    "name": _database_name,
-    "regexRules": array(_regex_rule),
+    "name": database_name,
+    "regexRules": array(regex_rule),
     "enableDefaultUser": boolean(),
 }
 CREATE_ONLY_FIELDS = tuple(key for key in CREATE_FIELDS if key not in UPDATE_FIELDS)
@@ -287,7 +184,12 @@ def validate_seed_database(entry: Any) -> dict[str, Any]:
     fields = check_fields(
         "",
         entry,
-        {**CREATE_FIELDS, **UPDATE_FIELDS, "databaseId": integer(1), "status": string()},
+        {
+            **CREATE_FIELDS,
+            **UPDATE_FIELDS,
+            "databaseId": integer(1, catalog.INT32_MAX),
+            "status": string(),
+        },
         required=("name", "databaseId"),
     )
     check_consistency({**catalog.CREATE_DEFAULTS, **fields}, fields)
@@ -302,7 +204,7 @@ def validate_upgrade(body: Any, record: Mapping[str, Any]) -> str:
             target that is not newer than the current version (no downgrades).
     """
     fields = obj(
-        {"targetRedisVersion": _redis_version},
+        {"targetRedisVersion": redis_version},
         required=("targetRedisVersion",),
         ignored=READ_ONLY_FIELDS,
     )("", _require_object(body))

@@ -7,8 +7,8 @@ documents defensively (they may hold schema errors) so these problems are report
 same run as all others; :func:`build` assumes documents that passed every check.
 
 ``defaults`` apply to the databases listed beside them, in the same subscription entry of
-the same file: request fields shallowly (a field written on the database replaces the
-default whole), ``lifecycle`` key by key.
+the same file: request fields and ``tags`` shallowly (a field written on the database
+replaces the default whole), ``lifecycle`` key by key.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from reconciler.spec.located import Path, render_path
 from reconciler.spec.yamlload import Document
 
 # Keys of a database entry that are ours, not API request fields.
-OWN_KEYS = frozenset({"name", "state", "lifecycle", "import"})
+OWN_KEYS = frozenset({"name", "state", "lifecycle", "import", "tags"})
 _SIZE_FIELDS = ("datasetSizeInGb", "memoryLimitInGb")
 
 
@@ -64,6 +64,7 @@ class IndexedSubscription:
     prune: bool | None = None
     prune_location: Location | None = None
     names: dict[str, Location] = field(default_factory=dict)
+    database_ids: dict[int, Location] = field(default_factory=dict)
     entries: list[_Entry] = field(default_factory=list)
 
 
@@ -137,7 +138,25 @@ def _index_databases(
         acc.names[name] = where
         entry = _Entry(spec_file, db_path, database, defaults, (*path, "defaults"))
         acc.entries.append(entry)
+        yield from _check_database_id(acc, spec_file, db_path, database.get("databaseId"))
         yield from _check_sizes(entry)
+
+
+def _check_database_id(
+    acc: IndexedSubscription, spec_file: SpecFile, db_path: Path, database_id: Any
+) -> Iterator[SpecProblem]:
+    """Refuse a ``databaseId`` pinned by two entries of the same subscription."""
+    if not isinstance(database_id, int) or isinstance(database_id, bool):
+        return
+    where = _location(spec_file, (*db_path, "databaseId"))
+    if database_id in acc.database_ids:
+        message = (
+            f"databaseId {database_id} is pinned twice in subscription {acc.id}: here and "
+            f"at {acc.database_ids[database_id]}"
+        )
+        yield _problem(where, (*db_path, "databaseId"), message)
+    else:
+        acc.database_ids[database_id] = where
 
 
 def _check_sizes(entry: _Entry) -> Iterator[SpecProblem]:
@@ -173,11 +192,12 @@ def _database(subscription_id: int, entry: _Entry) -> DatabaseSpec:
     database = entry.database
     fields = {k: v for k, v in database.items() if k not in OWN_KEYS}
     for key, value in entry.defaults.items():
-        if key != "lifecycle" and key not in fields:
+        if key not in ("lifecycle", "tags") and key not in fields:
             # Copied so databases sharing a default never share a mutable value.
             fields[key] = _clone(value)
     lifecycle = {**entry.defaults.get("lifecycle", {}), **database.get("lifecycle", {})}
     imported = database.get("import")
+    tags = database.get("tags", entry.defaults.get("tags"))
     return DatabaseSpec(
         subscription_id=subscription_id,
         name=database["name"],
@@ -186,6 +206,7 @@ def _database(subscription_id: int, entry: _Entry) -> DatabaseSpec:
         state="absent" if database.get("state") == "absent" else "present",
         lifecycle=_lifecycle(lifecycle),
         import_=_import(imported) if imported is not None else None,
+        tags=dict(tags) if tags is not None else None,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from reconciler.compare import SECRET_FIELDS
+from reconciler.compare import EXCLUDED_FIELDS, SECRET_FIELDS
 from reconciler.errors import SpecProblem
 from reconciler.preflight import check_document
 from reconciler.secrets import MASK, mask_uri
@@ -135,6 +135,7 @@ class _Error:
     instance: Any
     path: Path
     message: str
+    about_key: bool = False  # a ``propertyNames`` error: the key itself is wrong
 
     @classmethod
     def of(cls, error: ValidationError) -> _Error:
@@ -147,6 +148,7 @@ class _Error:
             instance=cast(Any, error.instance),
             path=tuple(error.absolute_path),
             message=error.message,
+            about_key="propertyNames" in error.absolute_schema_path,
         )
 
 
@@ -173,6 +175,9 @@ def _problems(error: _Error, doc: Document, file: str) -> Iterator[SpecProblem]:
         fields = [f for f in error.expected.get("required", ()) if f in error.instance]
         where = (*path, fields[-1]) if fields else path
         yield _located(file, doc.position(where, key=True), where, _custom(error))
+    elif error.about_key and isinstance(error.instance, str):
+        where = (*path, error.instance)
+        yield _located(file, doc.position(where, key=True), where, _message(error, doc, path))
     else:
         yield _located(file, doc.position(path), path, _message(error, doc, path))
 
@@ -189,12 +194,15 @@ def _custom(error: _Error) -> str:
 def _unknown_fields(error: _Error, doc: Document, file: str, path: Path) -> Iterator[SpecProblem]:
     properties: dict[str, Any] = error.schema.get("properties", {})
     in_defaults = error.schema is _inlined_schema()["$defs"]["Defaults"]
+    in_database = in_defaults or error.schema is _inlined_schema()["$defs"]["Database"]
     for key in error.instance:
         if key in properties:
             continue
         where = (*path, key)
         if in_defaults and key in _NOT_IN_DEFAULTS:
             message = f"{key!r} cannot be set in defaults: set it on each database"
+        elif in_database and key in EXCLUDED_FIELDS:
+            message = f"{key!r} is not managed by reconciler: {EXCLUDED_FIELDS[key]}"
         else:
             # repr: a key is any text, control characters included (one line per problem)
             message = f"unknown field {key!r}{_suggestion(key, properties)}"

@@ -1,15 +1,19 @@
-"""Tests for the transport seam: an ApiClient over a scripted transport object, no sockets."""
+"""Tests for the transport seam: an ApiClient over a scripted transport object, no sockets.
+
+Every test that builds a client checks what its scripted transport was sent, so a client
+that ignored ``transport=`` and built its default one would fail here (and, its base URL
+being ``.invalid``, could reach nothing).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-import reconciler.cloud.client
 from reconciler.cloud import Answer, ApiClient, Transport, TransportError
 from reconciler.errors import (
     ApiUnavailableError,
@@ -66,17 +70,6 @@ class Sleeps:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def no_default_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Building the real transport here is a bug: every client gets a scripted one."""
-
-    def refuse(**options: Any) -> Any:
-        raise AssertionError("the default transport was built")
-
-    monkeypatch.setattr(reconciler.cloud.client, "RequestsTransport", refuse)
-    yield
 
 
 def client_over(transport: Transport, **options: Any) -> tuple[ApiClient, Sleeps]:
@@ -144,6 +137,7 @@ def test_request_count_adds_the_transports_attempts() -> None:
     with pytest.raises(ApiUnavailableError):
         client.get("/x")
     assert client.request_count == 5
+    assert len(transport.sent) == 2
 
 
 @pytest.mark.parametrize(
@@ -192,6 +186,7 @@ def test_status_errors_and_bad_json_come_from_plain_answers() -> None:
     with pytest.raises(ApiUnavailableError) as down:
         client.get("/c")
     assert str(down.value) == f"GET /c: HTTP 503: {BASE} still failing after 7 retries"
+    assert [sent.url for sent in transport.sent] == [f"{BASE}/a", f"{BASE}/b", f"{BASE}/c"]
 
 
 def test_429_waits_on_the_injected_clock_whatever_the_header_case() -> None:
@@ -210,6 +205,7 @@ def test_budget_reads_the_remaining_header_of_plain_answers() -> None:
     client.get("/x")
     client.get("/x")
     assert sleeps.slept == [60.0]
+    assert len(transport.sent) == 2
 
 
 def test_close_closes_the_injected_transport() -> None:
@@ -217,3 +213,4 @@ def test_close_closes_the_injected_transport() -> None:
     with client_over(transport)[0] as client:
         client.get("/x")
     assert transport.closed
+    assert len(transport.sent) == 1

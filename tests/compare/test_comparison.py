@@ -115,14 +115,29 @@ def test_remote_backup_24_hour_times_are_not_folded() -> None:
         ("memoryLimitInGb", MISSING),
         ("redisVersion", MISSING),
         ("respVersion", MISSING),
-        ("averageItemSizeInBytes", 1000),
-        ("saslPassword", Secret("x")),
-        ("useExternalEndpointForOSSClusterApi", False),
-        ("clientTlsCertificates", []),
+        ("useExternalEndpointForOSSClusterApi", MISSING),
+        ("name", "live-name"),
+        ("databaseId", 1),
+        ("dryRun", False),
     ],
 )
-def test_unknown_or_write_only_fields_are_not_compared(field: str, live: Any) -> None:
+def test_unknown_or_identity_fields_are_not_compared(field: str, live: Any) -> None:
     assert comparable(field, "anything", live, context=PUBLIC) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "live"),
+    [
+        ("useExternalEndpointForOSSClusterApi", False),
+        ("clientTlsCertificates", False),
+        ("clientSslCertificate", False),
+        ("saslUsername", "mc-abcde"),
+        ("periodicBackupPath", ""),
+        ("shardingType", "default-regex-rules"),
+    ],
+)
+def test_fields_the_api_returns_are_compared(field: str, live: Any) -> None:
+    assert comparable(field, "anything", live, context=PUBLIC) == ("anything", live)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.compare.comparison import normalise_desired
 from reconciler.compare.fields import canonical
-from reconciler.compare.forms import same_version, version_tuple
+from reconciler.compare.forms import presence, same_version, version_tuple
 from reconciler.secrets import Secret
 
 # --------------------------------------------------------------------------- canonical forms
@@ -40,6 +40,8 @@ def test_normalise_desired_puts_fields_in_canonical_form() -> None:
         "queryPerformanceFactor": "standard",
         "redisVersion": "7.4",
         "password": Secret("clear"),
+        "averageItemSizeInBytes": 1000,
+        "clientTlsCertificates": "(certificates set)",
     }
     assert isinstance(out["datasetSizeInGb"], int)
 
@@ -95,3 +97,20 @@ def test_same_version(desired: Any, live: Any, same: bool) -> None:
 )
 def test_version_tuple(text: Any, expected: tuple[int, ...] | None) -> None:
     assert version_tuple(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ([{"publicCertificatePEMString": "PEM"}], "(certificates set)"),
+        ("PEM", "(certificates set)"),
+        (True, "(certificates set)"),
+        ([], "(no certificates)"),
+        ("", "(no certificates)"),
+        (False, "(no certificates)"),
+        (None, "(no certificates)"),
+        (7, 7),
+    ],
+)
+def test_certificates_compare_by_presence(value: Any, expected: Any) -> None:
+    assert presence(value) == expected

@@ -48,6 +48,11 @@ def test_live_to_request_maps_the_read_shape_to_request_names() -> None:
         "alerts": [{"name": "dataset-size", "value": 80}],
         "replicaOf": ["redis://localhost:6379"],
         "replica": {"syncSources": [{"endpoint": "redis://localhost:6379"}]},
+        "databaseId": 1,
+        "clientSslCertificate": False,
+        "clientTlsCertificates": False,
+        "periodicBackupPath": "s3://backups/db",
+        "shardingType": "default-regex-rules",
     }
 
 
@@ -66,7 +71,6 @@ def test_live_to_request_maps_the_read_shape_to_request_names() -> None:
         "region",
         "memoryStorage",
         "redisVersionCompliance",
-        "databaseId",
         "clustering",
         "security",
         "backup",
@@ -153,3 +157,42 @@ def test_live_without_backup_reads_as_inactive() -> None:
 def test_live_to_request_survives_unexpected_shapes(weird: dict[str, Any]) -> None:
     out = live_to_request(api_database(**weird), SUBSCRIPTION)
     assert out["name"] == "DB-RCP-2-81-7"
+
+
+@pytest.mark.parametrize(
+    ("policy", "sharding"),
+    [
+        ("standard", "default-regex-rules"),
+        ("custom", "custom-regex-rules"),
+        ("redis-oss-hashing", "redis-oss-hashing"),
+    ],
+)
+def test_sharding_type_is_read_from_the_hashing_policy(policy: str, sharding: str) -> None:
+    db = api_database(clustering={"numberOfShards": 1, "regexRules": [], "hashingPolicy": policy})
+    assert live_to_request(db, SUBSCRIPTION)["shardingType"] == sharding
+
+
+@pytest.mark.parametrize("clustering", [None, {}, {"hashingPolicy": "unheard-of"}])
+def test_an_unknown_hashing_policy_leaves_sharding_type_out(clustering: Any) -> None:
+    assert "shardingType" not in live_to_request(api_database(clustering=clustering), SUBSCRIPTION)
+
+
+def test_certificates_and_memcached_user_are_read_from_security() -> None:
+    security = {"tlsClientAuthentication": True, "sslClientAuthentication": False}
+    out = live_to_request(api_database(security={**security, "saslUsername": "mc-x"}), SUBSCRIPTION)
+    assert (out["clientTlsCertificates"], out["clientSslCertificate"]) == (True, False)
+    assert out["saslUsername"] == "mc-x"
+    bare = live_to_request(api_database(security={}), SUBSCRIPTION)
+    assert {"clientTlsCertificates", "clientSslCertificate", "saslUsername"} & set(bare) == set()
+
+
+@pytest.mark.parametrize(
+    ("backup", "path"),
+    [
+        (None, ""),
+        ({"enableRemoteBackup": False}, ""),
+        ({"enableRemoteBackup": True, "destination": "s3://b/p"}, "s3://b/p"),
+    ],
+)
+def test_periodic_backup_path_is_the_backup_destination(backup: Any, path: str) -> None:
+    assert live_to_request(api_database(backup=backup), SUBSCRIPTION)["periodicBackupPath"] == path

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from export_fake_api import FakeApi, db_entry
+from export_support import db_entry, exported
 
 from reconciler.export.document import password_variable, schema_reference
 
@@ -29,7 +29,7 @@ def test_password_variable(subscription: str, database: str, variable: str) -> N
 
 
 def test_placeholder_names_stay_unique() -> None:
-    text = FakeApi(db_entry(11, "cache"), db_entry(12, "Cache")).export()
+    text = exported(db_entry(11, "cache"), db_entry(12, "Cache"))
     assert "# password: ${A_B_CACHE_PASSWORD}" in text
     assert "# password: ${A_B_CACHE_11_PASSWORD}" in text
 
@@ -38,9 +38,7 @@ def test_a_database_in_transition_is_exported_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="reconciler.export"):
-        FakeApi(
-            {**db_entry(11, "busy", redisVersion="7.4"), "status": "active-change-pending"}
-        ).export()
+        exported({**db_entry(11, "busy", redisVersion="7.4"), "status": "active-change-pending"})
     assert caplog.messages == ["database busy (db 11) is active-change-pending; exported as read"]
 
 

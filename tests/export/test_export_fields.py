@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import pytest
-from export_fake_api import FakeApi, body_lines, db_entry
+from export_support import body_lines, db_entry, exported
 
 from reconciler.export.fields import storage_type
 
@@ -31,11 +31,12 @@ def test_storage_type_from_the_path(path: str | None, kind: str | None) -> None:
 
 
 def test_memory_limit_is_written_only_without_a_dataset_size() -> None:
-    text = FakeApi(
+    text = exported(
         db_entry(11, "old", redisVersion="6.2", memoryLimitInGb=4.0, protocol="memcached")
-    ).export()
+    )
     assert body_lines(text) == [
         "      - name: old",
+        "        databaseId: 11",
         "        protocol: memcached",
         "        memoryLimitInGb: 4",
         '        redisVersion: "6.2"',
@@ -74,18 +75,18 @@ def test_memory_limit_is_written_only_without_a_dataset_size() -> None:
 def test_backup_that_cannot_be_written_is_a_comment(
     backup: dict[str, Any], why: str, shown: str
 ) -> None:
-    text = FakeApi(db_entry(11, "b", redisVersion="7.4", datasetSizeInGb=1, backup=backup)).export()
+    text = exported(db_entry(11, "b", redisVersion="7.4", datasetSizeInGb=1, backup=backup))
     assert f"        # remoteBackup: {shown}  # not managed: {why}" in body_lines(text)
     assert "key@" not in text
 
 
 def test_a_live_value_the_schema_refuses_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="reconciler.export"):
-        FakeApi(
+        exported(
             db_entry(11, "odd", redisVersion="7.4", datasetSizeInGb=1, dataPersistence="weekly")
-        ).export()
+        )
     [message] = caplog.messages  # the tail is the spec validator's wording
     assert message.startswith(
-        "the export does not validate: (export):20:26: "
+        "the export does not validate: (export):21:26: "
         "subscriptions[0].databases[0].dataPersistence: 'weekly' "
     )

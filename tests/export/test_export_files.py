@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
+from export_support import client_of
+from fake_api import FakeApi, in_order
 
 from reconciler.errors import UsageError
 from reconciler.export import export_account
@@ -25,16 +25,13 @@ from reconciler.model import LiveSubscription
 def test_out_of_the_wrong_kind_is_refused_before_reading(
     tmp_path: Path, out: str | None, split: bool, message: str
 ) -> None:
-    class NoApi:
-        def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-            raise AssertionError(f"GET {path}: the output should have been refused first")
-
     (tmp_path / "file.yaml").write_text("keep me\n", encoding="utf-8")
     (tmp_path / "folder").mkdir()
     target = str(tmp_path / out) if out else None
-    with pytest.raises(UsageError) as caught:
-        export_account(NoApi(), subscription_ids=None, out=target, split=split)  # type: ignore[arg-type]
+    with FakeApi(in_order()) as api, client_of(api) as client, pytest.raises(UsageError) as caught:
+        export_account(client, subscription_ids=None, out=target, split=split)
     assert str(caught.value) == message.format(tmp=tmp_path)
+    assert api.seen == []  # refused before reading
     assert (tmp_path / "file.yaml").read_text(encoding="utf-8") == "keep me\n"
 
 

@@ -416,17 +416,26 @@ NO_CHANGE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]
     ),
     # §6.14 tags are not managed; their absence or presence never diffs
     ("14-tags", {}, {"tags": [{"key": "team", "value": "a"}]}, {}),
-    # §6.16 write-only fields
+    # §6.16 fields read back elsewhere: the OSS cluster endpoint switch, the memcached user,
+    # the deprecated backup path (backup.destination)
     (
-        "16-write-only",
+        "16-read-back-elsewhere",
         {
+            "remoteBackup": None,
+            "password": None,
             "useExternalEndpointForOSSClusterApi": True,
-            "averageItemSizeInBytes": 5000,
-            "saslPassword": Secret("x"),
             "saslUsername": "mc-abcde",
             "periodicBackupPath": "s3://p",
         },
-        {"useExternalEndpointForOSSClusterApi": False},
+        {
+            "useExternalEndpointForOSSClusterApi": True,
+            "backup": {
+                "enableRemoteBackup": True,
+                "interval": "every-24-hours",
+                "destination": "s3://p",
+            },
+            "security": {"saslUsername": "mc-abcde", "sourceIps": ["0.0.0.0/0"]},
+        },
         {},
     ),
     (

@@ -111,6 +111,7 @@ def test_plan_to_dict_exact() -> None:
         "summary": {
             "create": 0,
             "update": 0,
+            "tag": 0,
             "upgrade": 1,
             "backup": 0,
             "import": 0,

@@ -71,6 +71,7 @@ SMALL_MARKDOWN = """\
 |:--|--:|
 | create | 0 |
 | update | 1 |
+| tag | 0 |
 | upgrade | 0 |
 | backup | 1 |
 | import | 0 |

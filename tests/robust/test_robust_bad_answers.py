@@ -1,12 +1,12 @@
 """Robustness: an API answering garbage makes plan and apply fail clearly, never hang.
 
-A scripted fake API (stdlib ``ThreadingHTTPServer`` on loopback) serves good answers,
-captured from the simulator's example account, except for the one route a scenario breaks:
-truncated JSON, HTML pages (200, 500, nginx's 401), unknown statuses, missing fields, a
-wrong subscription id, a redirect, a body cut short, a task that never finishes, a database
-stuck in ``error``. The CLI runs in-process (``plan`` and ``apply --yes --timeout 2s`` of a
-spec with one update) and must end with exit 1 and the exact error line expected, no
-traceback, within the timeout plus a few seconds.
+The scripted fake API of tests/fake_api.py serves good answers, captured from the
+simulator's example account (a mutable database, a task that completes), except for the one
+route a scenario breaks: truncated JSON, HTML pages (200, 500, nginx's 401), unknown
+statuses, missing fields, a wrong subscription id, a redirect, a body cut short, a task that
+never finishes, a database stuck in ``error``. The CLI runs in-process (``plan`` and
+``apply --yes --timeout 2s`` of a spec with one update) and must end with exit 1 and the
+exact error line expected, no traceback, within the timeout plus a few seconds.
 
 urllib3 sleeps between GET retries on the real clock (1, 2, 4 s); the CLI runs with a
 ``Runtime`` without back-off so a 500 costs milliseconds. Every other wait is real.
@@ -18,24 +18,22 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from fake_api import FakeApi, Reply, Responder, Seen, by_route
 
 from reconciler import cli
 from reconciler.cli import Runtime
 from reconciler.simulator import RunningSimulator
 
 SUB, DB, TASK = 2001234, 51170941, "7c1f3f0e-0000-4000-8000-000000000001"
-SUB_PATH = f"/v1/subscriptions/{SUB}"
+SUB_PATH = f"/subscriptions/{SUB}"  # paths below the base URL (…/v1)
 LIST_PATH = f"{SUB_PATH}/databases"
 DB_PATH = f"{LIST_PATH}/{DB}"
-TASK_PATH = f"/v1/tasks/{TASK}"
+TASK_PATH = f"/tasks/{TASK}"
 TIMEOUT = 2.0
 SLACK = 5.0  # a run may take this much longer than --timeout, never more
 RUNTIME = Runtime(backoff_factor=0.0)  # real time, but no back-off between GET retries
@@ -58,60 +56,44 @@ MAINTENANCE = (
 ERROR_500 = b"<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
 
 
-@dataclass
-class Reply:
-    """One scripted answer. ``body`` bytes go out as they are, anything else as JSON."""
-
-    status: int = 200
-    body: Any = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    cut: bool = False  # announce a longer body than sent, then hang up
-
-    def payload(self) -> bytes:
-        return self.body if isinstance(self.body, bytes) else json.dumps(self.body).encode()
+Route = tuple[str, str]  # (METHOD, path below the base)
 
 
-Route = Reply | Callable[[], Reply]
-
-
-class FakeApi:
-    """The account's good answers, a mutable database, and per-test overrides."""
+class Account:
+    """A responder: the account's good answers, a mutable database, per-test overrides."""
 
     def __init__(self, captured: dict[str, Any]) -> None:
         self.subscription = json.loads(json.dumps(captured["subscription"]))
         self.page = json.loads(json.dumps(captured["page"]))
         self.database = json.loads(json.dumps(captured["database"]))
-        self.overrides: dict[str, Route] = {}
-        self.requests: list[str] = []
+        self.overrides: dict[Route, Reply | Responder] = {}
         self.lock = threading.Lock()
 
-    def answer(self, method: str, path: str, query: str, body: bytes) -> Reply:
-        key = f"{method} {path}"
+    def __call__(self, seen: Seen) -> Reply:
+        """Answer from the overrides first, else as the working account."""
         with self.lock:
-            self.requests.append(key)
-            route = self.overrides.get(key)
-            if route is not None:
-                return route() if callable(route) else route
-            return self.default(key, parse_qs(query), body)
+            return by_route(self.overrides, fallback=self.default)(seen)
 
-    def default(self, key: str, query: dict[str, list[str]], body: bytes) -> Reply:
-        if key == f"GET {SUB_PATH}":
+    def default(self, seen: Seen) -> Reply:
+        """The working account's answer (a JSON 404 naming anything else)."""
+        route = (seen.method, seen.route)
+        if route == ("GET", SUB_PATH):
             return Reply(body=self.subscription)
-        if key == f"GET {LIST_PATH}":
-            if query.get("offset", ["0"])[0] != "0":
-                return Reply(404)
+        if route == ("GET", LIST_PATH):
+            if seen.query.get("offset", "0") != "0":
+                return Reply(404, b"")
             return Reply(body=self.page)
-        if key == f"GET {DB_PATH}":
+        if route == ("GET", DB_PATH):
             return Reply(body=self.database)
-        if key == f"PUT {DB_PATH}":
-            self.database.update(json.loads(body))
+        if route == ("PUT", DB_PATH):
+            self.database.update(seen.json())
             return Reply(body=task("received"))
-        if key == f"GET {TASK_PATH}":
+        if route == ("GET", TASK_PATH):
             return Reply(body=task("processing-completed", response={"resourceId": DB}))
-        if key == "GET /v1/tasks":
+        if route == ("GET", "/tasks"):
             return Reply(body={"tasks": []})
-        return Reply(404, {"error": {"type": "NOT_FOUND", "description": f"no route {key}"}})
+        description = f"no route {seen.method} {seen.route}"
+        return Reply(404, {"error": {"type": "NOT_FOUND", "description": description}})
 
 
 def task(status: str, **extra: Any) -> dict[str, Any]:
@@ -126,44 +108,6 @@ def task(status: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Any
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-    def _serve(self) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        reply: Reply = self.server.api.answer(self.command, url.path, url.query, body)
-        payload = reply.payload()
-        self.send_response(reply.status)
-        if payload or reply.cut:
-            self.send_header("Content-Type", reply.content_type)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload) * (4 if reply.cut else 1)))
-        if reply.cut:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 @pytest.fixture(scope="module")
 def captured(make_module_simulator: Callable[..., RunningSimulator]) -> dict[str, Any]:
     """Good answers for subscription 2001234 and database sessions, from the simulator."""
@@ -172,7 +116,7 @@ def captured(make_module_simulator: Callable[..., RunningSimulator]) -> dict[str
         session.headers.update({"x-api-key": sim.api_key, "x-api-secret-key": sim.api_secret})
 
         def get(path: str) -> Any:
-            answer = session.get(sim.url + path.removeprefix("/v1"), timeout=10)
+            answer = session.get(sim.url + path, timeout=10)
             answer.raise_for_status()
             return answer.json()
 
@@ -184,20 +128,16 @@ def captured(make_module_simulator: Callable[..., RunningSimulator]) -> dict[str
 
 
 @pytest.fixture
-def fake(captured: dict[str, Any]) -> Iterator[tuple[FakeApi, str]]:
-    """Serve a fresh FakeApi on loopback; yield it and its base URL (…/v1)."""
-    api = FakeApi(captured)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.api = api  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield api, f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def fake(captured: dict[str, Any]) -> Iterator[tuple[Account, FakeApi]]:
+    """Serve a fresh account on the fake API; yield the account and the server."""
+    account = Account(captured)
+    with FakeApi(account) as server:
+        yield account, server
+
+
+def asked(server: FakeApi) -> list[str]:
+    """``METHOD path`` of every request the server was sent, in order."""
+    return [f"{seen.method} {seen.route}" for seen in server.seen]
 
 
 @pytest.fixture
@@ -226,178 +166,170 @@ def commands(spec: Path, url: str) -> dict[str, list[str]]:
 
 
 def test_the_fake_api_serves_a_working_account(
-    fake: tuple[FakeApi, str], cli_env: Path, capsys: pytest.CaptureFixture[str]
+    fake: tuple[Account, FakeApi], cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api, url = fake
-    code, out, err, _ = run(commands(cli_env, url)["apply"], capsys)
+    api, server = fake
+    code, out, err, _ = run(commands(cli_env, server.url)["apply"], capsys)
     assert (code, err) == (0, ""), out
     assert "Done (1): update sessions (db 51170941)" in out
     assert api.database["datasetSizeInGb"] == 2
-    code, out, err, _ = run(commands(cli_env, url)["plan"], capsys)
+    code, out, err, _ = run(commands(cli_env, server.url)["plan"], capsys)
     assert (code, err) == (0, "")
 
 
 def html(status: int, page: bytes) -> Reply:
-    return Reply(status, page, "text/html")
+    return Reply(status, page, content_type="text/html")
 
 
-def page_with(**block: Any) -> Callable[[], Reply]:
+def page_with(**block: Any) -> Reply:
     """The list page with its one ``subscription`` block changed."""
-
-    def reply() -> Reply:
-        return Reply(body={"accountId": 1001, "subscription": [block]})
-
-    return reply
+    return Reply(body={"accountId": 1001, "subscription": [block]})
 
 
 BROKEN_DB = {"databaseId": DB, "name": "sessions", "status": "error"}
 
 # id: (broken routes, commands that meet them, exact last stderr line; {url}: the API URL)
-SCENARIOS: dict[str, tuple[dict[str, Route], tuple[str, ...], str]] = {
+SCENARIOS: dict[str, tuple[dict[Route, Reply], tuple[str, ...], str]] = {
     "subscription-truncated-json": (
-        {f"GET {SUB_PATH}": Reply(body=b'{"id": 2001234, "name": "pr')},
+        {("GET", SUB_PATH): Reply(body=b'{"id": 2001234, "name": "pr')},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234: HTTP 200: answer is not JSON (application/json, "
         "27 bytes)",
     ),
     "list-truncated-json": (
-        {f"GET {LIST_PATH}": Reply(body=b'{"accountId": 1001, "subscription": [{"subscriptionId"')},
+        {("GET", LIST_PATH): Reply(body=b'{"accountId": 1001, "subscription": [{"subscriptionId"')},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: HTTP 200: answer is "
         "not JSON (application/json, 54 bytes)",
     ),
     "subscription-html-200": (
-        {f"GET {SUB_PATH}": html(200, MAINTENANCE)},
+        {("GET", SUB_PATH): html(200, MAINTENANCE)},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234: HTTP 200: answer is not JSON (text/html, 116 bytes)",
     ),
     "subscription-html-500": (
-        {f"GET {SUB_PATH}": html(500, ERROR_500)},
+        {("GET", SUB_PATH): html(500, ERROR_500)},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234: HTTP 500: 500 Internal Server Error; {url} still "
         "failing after 4 retries",
     ),
     "subscription-nginx-401": (
-        {f"GET {SUB_PATH}": html(401, NGINX_401)},
+        {("GET", SUB_PATH): html(401, NGINX_401)},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234: HTTP 401: 401 Authorization Required (check "
         "REDIS_API_KEY and REDIS_API_SECRET)",
     ),
     "subscription-json-array": (
-        {f"GET {SUB_PATH}": Reply(body=[SUB])},
+        {("GET", SUB_PATH): Reply(body=[SUB])},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234: HTTP 200: expected a subscription object",
     ),
     "subscription-redirect": (
-        {f"GET {SUB_PATH}": Reply(302, headers={"Location": "https://attacker.example/v1"})},
+        {("GET", SUB_PATH): Reply(302, headers={"Location": "https://attacker.example/v1"})},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234: HTTP 302: unexpected redirect to "
         "https://attacker.example/v1",
     ),
     "list-body-cut-short": (
-        {f"GET {LIST_PATH}": Reply(body={"subscription": []}, cut=True)},
+        {("GET", LIST_PATH): Reply(body={"subscription": []}, cut=True)},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: request to {url} "
         "failed: answer cut short",
     ),
     "list-without-databases": (
-        {f"GET {LIST_PATH}": page_with(subscriptionId=SUB, numberOfDatabases=5)},
+        {("GET", LIST_PATH): page_with(subscriptionId=SUB, numberOfDatabases=5)},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: HTTP 200: no "
         "'databases' in the page, but numberOfDatabases is 5",
     ),
     "list-wrong-subscription": (
-        {f"GET {LIST_PATH}": page_with(subscriptionId=2005678, databases=[])},
+        {("GET", LIST_PATH): page_with(subscriptionId=2005678, databases=[])},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: HTTP 200: expected "
         "subscriptionId 2001234, got 2005678",
     ),
     "list-subscription-not-array": (
-        {f"GET {LIST_PATH}": Reply(body={"subscription": {"subscriptionId": SUB}})},
+        {("GET", LIST_PATH): Reply(body={"subscription": {"subscriptionId": SUB}})},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: HTTP 200: expected "
         "'subscription' to hold exactly one entry, got no entries",
     ),
     "list-entry-not-object": (
-        {f"GET {LIST_PATH}": page_with(subscriptionId=SUB, databases=["sessions"])},
+        {("GET", LIST_PATH): page_with(subscriptionId=SUB, databases=["sessions"])},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: HTTP 200: database "
         "entry 0 is not an object",
     ),
     "list-entry-without-id": (
-        {f"GET {LIST_PATH}": page_with(subscriptionId=SUB, databases=[{"name": "sessions"}])},
+        {("GET", LIST_PATH): page_with(subscriptionId=SUB, databases=[{"name": "sessions"}])},
         ("plan", "apply"),
         "error: GET /subscriptions/2001234/databases?offset=0&limit=100: HTTP 200: database "
         "entry 0 has no databaseId",
     ),
     "subscription-unknown-status": (
-        {
-            f"GET {SUB_PATH}": lambda: Reply(
-                body={"id": SUB, "name": "prod", "status": "hibernating"}
-            )
-        },
+        {("GET", SUB_PATH): Reply(body={"id": SUB, "name": "prod", "status": "hibernating"})},
         ("apply",),
         "error: update sessions (db 51170941): timed out after 2s waiting for subscription "
         "2001234 to be active; last state seen: hibernating",
     ),
     "database-unknown-status": (
-        {f"GET {DB_PATH}": Reply(body={**BROKEN_DB, "status": "teleporting"})},
+        {("GET", DB_PATH): Reply(body={**BROKEN_DB, "status": "teleporting"})},
         ("apply",),
         "error: update sessions (db 51170941): timed out after 2s waiting for database "
         "51170941 to be active; last state seen: teleporting",
     ),
     "database-stuck-in-error": (
-        {f"GET {DB_PATH}": Reply(body=BROKEN_DB)},
+        {("GET", DB_PATH): Reply(body=BROKEN_DB)},
         ("apply",),
         "error: update sessions (db 51170941): database 51170941 entered status 'error'",
     ),
     "database-html-500": (
-        {f"GET {DB_PATH}": html(500, ERROR_500)},
+        {("GET", DB_PATH): html(500, ERROR_500)},
         ("apply",),
         "error: update sessions (db 51170941): GET /subscriptions/2001234/databases/51170941:"
         " HTTP 500: 500 Internal Server Error; {url} still failing after 4 retries",
     ),
     "write-without-task-id": (
-        {f"PUT {DB_PATH}": Reply(body={"status": "received"})},
+        {("PUT", DB_PATH): Reply(body={"status": "received"})},
         ("apply",),
         "error: update sessions (db 51170941): PUT /subscriptions/2001234/databases/51170941:"
         " the answer holds no taskId",
     ),
     "write-html-200": (
-        {f"PUT {DB_PATH}": html(200, MAINTENANCE)},
+        {("PUT", DB_PATH): html(200, MAINTENANCE)},
         ("apply",),
         "error: update sessions (db 51170941): PUT /subscriptions/2001234/databases/51170941:"
         " HTTP 200: answer is not JSON (text/html, 116 bytes)",
     ),
     "write-nginx-401": (
-        {f"PUT {DB_PATH}": html(401, NGINX_401)},
+        {("PUT", DB_PATH): html(401, NGINX_401)},
         ("apply",),
         "error: update sessions (db 51170941): PUT /subscriptions/2001234/databases/51170941:"
         " HTTP 401: 401 Authorization Required",
     ),
     "task-never-finishes": (
-        {f"GET {TASK_PATH}": Reply(body=task("processing-in-progress"))},
+        {("GET", TASK_PATH): Reply(body=task("processing-in-progress"))},
         ("apply",),
         "error: update sessions (db 51170941): timed out after 2s waiting for task "
         "7c1f3f0e-0000-4000-8000-000000000001 to be processing-completed; last state seen: "
         "processing-in-progress",
     ),
     "task-never-known": (
-        {f"GET {TASK_PATH}": Reply(404, b"")},
+        {("GET", TASK_PATH): Reply(404, b"")},
         ("apply",),
         "error: update sessions (db 51170941): timed out after 2s waiting for task "
         "7c1f3f0e-0000-4000-8000-000000000001 to be processing-completed; last state seen: "
         "not found yet",
     ),
     "task-unknown-status": (
-        {f"GET {TASK_PATH}": Reply(body=task("exploded"))},
+        {("GET", TASK_PATH): Reply(body=task("exploded"))},
         ("apply",),
         "error: update sessions (db 51170941): task 7c1f3f0e-0000-4000-8000-000000000001 "
         "failed: exploded: unexpected task status 'exploded'",
     ),
     "task-error": (
         {
-            f"GET {TASK_PATH}": Reply(
+            ("GET", TASK_PATH): Reply(
                 body=task(
                     "processing-error",
                     response={
@@ -415,20 +347,20 @@ SCENARIOS: dict[str, tuple[dict[str, Route], tuple[str, ...], str]] = {
         "failed: 400 BAD_REQUEST DATABASE_SIZE_TOO_BIG: Dataset size too big",
     ),
     "task-not-object": (
-        {f"GET {TASK_PATH}": Reply(body=["processing-completed"])},
+        {("GET", TASK_PATH): Reply(body=["processing-completed"])},
         ("apply",),
         "error: update sessions (db 51170941): GET "
         "/tasks/7c1f3f0e-0000-4000-8000-000000000001: HTTP 200: task is not a JSON object",
     ),
     "task-truncated-json": (
-        {f"GET {TASK_PATH}": Reply(body=b'{"taskId": "7c1f')},
+        {("GET", TASK_PATH): Reply(body=b'{"taskId": "7c1f')},
         ("apply",),
         "error: update sessions (db 51170941): GET "
         "/tasks/7c1f3f0e-0000-4000-8000-000000000001: HTTP 200: answer is not JSON "
         "(application/json, 16 bytes)",
     ),
     "task-html-500": (
-        {f"GET {TASK_PATH}": html(500, ERROR_500)},
+        {("GET", TASK_PATH): html(500, ERROR_500)},
         ("apply",),
         "error: update sessions (db 51170941): timed out after 2s waiting for task "
         "7c1f3f0e-0000-4000-8000-000000000001 to be processing-completed; last state seen: "
@@ -449,11 +381,12 @@ CASES = [
 def test_a_bad_answer_fails_clearly_and_in_time(
     scenario: str,
     command: str,
-    fake: tuple[FakeApi, str],
+    fake: tuple[Account, FakeApi],
     cli_env: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    api, url = fake
+    api, server = fake
+    url = server.url
     routes, _, expected = SCENARIOS[scenario]
     api.overrides.update(routes)
     code, out, err, elapsed = run(commands(cli_env, url)[command], capsys)
@@ -465,30 +398,30 @@ def test_a_bad_answer_fails_clearly_and_in_time(
     if command == "apply" and "update sessions" in expected:  # the run's report says it too
         assert lines[-2] == "Failed: " + lines[-1].removeprefix("error: ")
     assert elapsed < TIMEOUT + SLACK
-    assert not any(key.startswith(("POST", "DELETE")) for key in api.requests)
+    assert not any(key.startswith(("POST", "DELETE")) for key in asked(server))
 
 
 @pytest.mark.parametrize(
     "scenario", [s for s, (_, used, _) in SCENARIOS.items() if "plan" not in used]
 )
 def test_plan_never_reads_what_only_apply_needs(
-    scenario: str, fake: tuple[FakeApi, str], cli_env: Path, capsys: pytest.CaptureFixture[str]
+    scenario: str, fake: tuple[Account, FakeApi], cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api, url = fake
+    api, server = fake
     api.overrides.update(SCENARIOS[scenario][0])
-    code, _, err, _ = run(commands(cli_env, url)["plan"], capsys)
+    code, _, err, _ = run(commands(cli_env, server.url)["plan"], capsys)
     assert (code, err) == (0, "")
 
 
 def test_a_task_that_never_finishes_ends_at_the_timeout(
-    fake: tuple[FakeApi, str], cli_env: Path, capsys: pytest.CaptureFixture[str]
+    fake: tuple[Account, FakeApi], cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api, url = fake
+    api, server = fake
     routes, _, expected = SCENARIOS["task-never-finishes"]
     api.overrides.update(routes)
-    code, _, err, elapsed = run(commands(cli_env, url)["apply"], capsys)
+    code, _, err, elapsed = run(commands(cli_env, server.url)["apply"], capsys)
     assert code == 1
     assert err.splitlines()[-1] == expected
     assert TIMEOUT <= elapsed < TIMEOUT + SLACK
-    polls = api.requests.count(f"GET {TASK_PATH}")
+    polls = asked(server).count(f"GET {TASK_PATH}")
     assert 3 <= polls <= 6  # at 0.5, 1.0, 1.5, 2.0 s: polled on a schedule, not spun on

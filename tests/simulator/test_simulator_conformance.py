@@ -1,12 +1,11 @@
-"""The simulator against the official OpenAPI description (skipped without a copy of it).
+"""The simulator against the official OpenAPI description (tests/openapi/, trimmed copy).
 
 - Read shapes carry every field of the spec's examples (``Database``,
   ``AccountSubscriptionDatabases``, ``Subscription``, ``AccountSubscriptions``) with the
   same JSON types.
-- Task answers validate against ``TaskStateUpdate`` (OpenAPI 3.0 → JSON Schema, loosely:
-  ``$ref`` resolved, ``nullable`` allowed, ``additionalProperties: {type: object}`` — the
-  generator's rendering of a Java ``Map<String, Object>``, e.g. in ``links``, whose own
-  examples hold strings — read as "any value"). One deliberate patch:
+- Task answers validate against ``TaskStateUpdate`` (OpenAPI 3.0 → JSON Schema, loosely, by
+  ``openapi_schema.to_json_schema``: ``$ref`` resolved, ``nullable`` allowed, a Java
+  ``Map<String, Object>`` such as ``links`` read as "any value"). One deliberate patch:
   ``ProcessorResponse.error`` is typed as a string enum in the spec, but the real API
   returns an object ``{type, status, description}`` (Go SDK task tests), so both are
   accepted.
@@ -16,18 +15,16 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from conftest import FakeClock, SimApi
+from openapi_schema import load_openapi, schema_of, to_json_schema
 
 from reconciler.simulator import RunningSimulator
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared/reference/redis-cloud-openapi.json"
 PROD = "/subscriptions/2001234"
 SESSIONS = f"{PROD}/databases/51170941"
 QUEUE = f"{PROD}/databases/51170944"
@@ -36,15 +33,7 @@ DB_PATH = "/subscriptions/{subscriptionId}/databases/{databaseId}"
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"OpenAPI description not found at {SPEC_PATH}")
-    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    return loaded
-
-
-def schema_of(spec: dict[str, Any], name: str) -> dict[str, Any]:
-    found: dict[str, Any] = spec["components"]["schemas"][name]
-    return found
+    return load_openapi()
 
 
 @pytest.fixture
@@ -126,26 +115,6 @@ def test_subscription_has_the_fields_of_the_example(spec: dict[str, Any], api: S
 
 
 # ------------------------------------------------------------------------ task schema
-
-
-def to_json_schema(node: Any, spec: dict[str, Any]) -> Any:
-    """Return an OpenAPI 3.0 schema as JSON Schema (draft 4): refs inlined, nullable allowed."""
-    if isinstance(node, list):
-        return [to_json_schema(item, spec) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        return to_json_schema(schema_of(spec, node["$ref"].rsplit("/", 1)[1]), spec)
-    converted = {
-        key: to_json_schema(value, spec)
-        for key, value in node.items()
-        if key not in ("example", "nullable")
-    }
-    if node.get("additionalProperties") == {"type": "object"}:
-        converted["additionalProperties"] = {}  # a Java Map<String, Object>: any value
-    if node.get("nullable"):
-        return {"anyOf": [converted, {"type": "null"}]}
-    return converted
 
 
 @pytest.fixture(scope="module")
@@ -282,9 +251,7 @@ WRONG_VALUES: dict[str, tuple[Any, str]] = {
 
 
 def wrong_type_cases() -> list[tuple[str, str, str, str, str]]:
-    if not SPEC_PATH.is_file():
-        return []
-    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    spec = load_openapi()
     cases = []
     for method, spec_path, schema, path, _ in REQUESTS:
         for name, prop in schema_of(spec, schema)["properties"].items():
@@ -305,3 +272,57 @@ def test_wrong_types_are_rejected(
     assert answer.status_code == 400, (field, answer.text)
     article = "an" if kind in ("integer", "array", "object") else "a"
     assert answer.json()["error"]["description"] == f'"{field}" must be {article} {kind}, got {got}'
+
+
+# ------------------------------------------------------------------------ lookups and tags
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [
+        ("/subscriptions/redis-versions", "RedisVersions"),
+        ("/subscriptions/redis-versions?subscriptionId=2001234", "RedisVersions"),
+        ("/database-modules", "ModulesData"),
+        ("/query-performance-factors", "SearchScalingFactorsData"),
+        ("/data-persistence", "DataPersistenceOptions"),
+    ],
+)
+def test_lookups_validate_and_have_the_fields_of_the_example(
+    spec: dict[str, Any], api: SimApi, path: str, schema: str
+) -> None:
+    answer = api.get(path)
+    assert answer.status_code == 200
+    body = answer.json()
+    jsonschema.Draft4Validator(to_json_schema(schema_of(spec, schema), spec)).validate(body)
+    assert shape_problems(schema_of(spec, schema).get("example"), body) == []
+    listed = next(iter(body.values()))
+    assert isinstance(listed, list) and listed  # never an empty lookup
+
+
+def test_data_persistence_lists_the_example_options(spec: dict[str, Any], api: SimApi) -> None:
+    example = schema_of(spec, "DataPersistenceOptions")["example"]["dataPersistence"]
+    assert api.get("/data-persistence").json()["dataPersistence"] == example
+
+
+def test_modules_list_the_example_modules(spec: dict[str, Any], api: SimApi) -> None:
+    example = schema_of(spec, "ModulesData")["example"]["modules"]
+    listed = {module["name"]: module for module in api.get("/database-modules").json()["modules"]}
+    assert sorted(listed) == sorted(module["name"] for module in example)
+    for module in example:
+        assert listed[module["name"]] == module
+
+
+def test_tags_validate_and_have_the_fields_of_the_example(
+    spec: dict[str, Any], api: SimApi
+) -> None:
+    validator = jsonschema.Draft4Validator(to_json_schema(schema_of(spec, "CloudTags"), spec))
+    fresh = api.get(f"{SESSIONS}/tags").json()
+    validator.validate(fresh)
+    request = {"tags": [{"key": "environment", "value": "production"}]}
+    request_schema = to_json_schema(schema_of(spec, "DatabaseTagsUpdateRequest"), spec)
+    jsonschema.Draft4Validator(request_schema).validate(request)
+    replaced = api.put(f"{SESSIONS}/tags", request)
+    assert replaced.status_code == 200
+    for body in (replaced.json(), api.get(f"{SESSIONS}/tags").json()):
+        validator.validate(body)
+        assert shape_problems(schema_of(spec, "CloudTags")["example"], body) == []

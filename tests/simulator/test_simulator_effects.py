@@ -9,6 +9,7 @@ import pytest
 from conftest import FakeClock, SimApi
 
 from reconciler.simulator import RunningSimulator
+from reconciler.simulator.api import ApiRequest
 
 PROD = "/subscriptions/2001234"
 SESSIONS = f"{PROD}/databases/51170941"
@@ -243,13 +244,25 @@ def test_delete_then_create_with_the_same_name(api: SimApi, fake_clock: FakeCloc
     assert api.post(f"{PROD}/databases", {"name": "legacy-cache"}).status_code == 202
 
 
+def queue_update(api: SimApi, clock: FakeClock, database_id: int, changes: Any) -> str:
+    """Queue an update task directly, as one queued before (e.g. in a state file) would be.
+
+    Over HTTP a second write is refused with 409 while the first one's task is unfinished.
+    """
+    simulator = api.running.simulator
+    with simulator.lock:
+        request = ApiRequest(params={"subscriptionId": 2001234})
+        payload = {"changes": changes, "dryRun": False}
+        task: str = simulator.submit("update", request, database_id, payload, clock())["taskId"]
+        return task
+
+
 def test_password_after_a_queued_disable_fails_the_task(api: SimApi, fake_clock: FakeClock) -> None:
-    # Both are accepted: when the second is submitted, the default user is still enabled.
     disable = api.put(SESSIONS, {"enableDefaultUser": False})
-    password = api.put(SESSIONS, {"password": "new-password-1"})
-    assert (disable.status_code, password.status_code) == (200, 200)
-    fake_clock.advance(TASK)  # the account processes one task at a time
-    task = finished(api, fake_clock, password)
+    assert disable.status_code == 200
+    password = queue_update(api, fake_clock, 51170941, {"password": "new-password-1"})
+    fake_clock.advance(TASK * 2)  # the account processes one task at a time
+    task = api.get(f"/tasks/{password}").json()
     assert task["status"] == "processing-error"
     assert task["response"]["error"] == {
         "type": "NOT_ALLOWED_TO_UPDATE_A_DATABASE_PASSWORD_WHEN_DEFAULT_USER_IS_DISABLED",
@@ -268,9 +281,10 @@ def test_password_with_enable_after_a_queued_disable_completes(
     api: SimApi, fake_clock: FakeClock
 ) -> None:
     api.put(SESSIONS, {"enableDefaultUser": False})
-    both = api.put(SESSIONS, {"password": "new-password-1", "enableDefaultUser": True})
-    fake_clock.advance(TASK)
-    assert finished(api, fake_clock, both)["status"] == "processing-completed"
+    changes = {"password": "new-password-1", "enableDefaultUser": True}
+    both = queue_update(api, fake_clock, 51170941, changes)
+    fake_clock.advance(TASK * 2)
+    assert api.get(f"/tasks/{both}").json()["status"] == "processing-completed"
     fake_clock.advance(PROVISION)
     security = api.get(SESSIONS).json()["security"]
     assert (security["enableDefaultUser"], security["password"]) == (True, "new-password-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -143,3 +144,49 @@ def test_control_routes_are_never_faulted(
         for _ in range(20):
             assert session.get(f"{base}/_simulator/stats").status_code == 200
         assert session.post(f"{base}/_simulator/reset").status_code == 200
+
+
+def control_stats(api: SimApi) -> dict[str, Any]:
+    url = api.url.removesuffix("/v1") + "/_simulator/stats"
+    stats: dict[str, Any] = requests.get(url, timeout=10).json()
+    return stats
+
+
+def test_stats_count_every_injected_fault_by_kind(
+    make_simulator: Callable[..., RunningSimulator], sim_api: Callable[[RunningSimulator], SimApi]
+) -> None:
+    api = sim_api(make_simulator(fault_rate=1.0, fault_seed=3))
+    seen = [outcome(api, "GET", f"{PROD}/databases") for _ in range(20)]
+    seen += [outcome(api, "PUT", SESSIONS, {"datasetSizeInGb": 2}) for _ in range(20)]
+    faults = control_stats(api)["faults"]
+    assert sum(faults.values()) == 40  # rate 1: every API request met a fault
+    assert faults["500"] == seen.count(500)
+    assert faults["503"] == seen.count(503)
+    assert faults["drop"] + faults["lost-answer"] == seen.count("dropped")
+    # A failing-task fault lets the request through (answered 200, or 409 once an earlier
+    # write's task is still unfinished); a task it creates ends in processing-error.
+    accepted = [s for s in seen[20:] if s in (200, 409)]
+    assert faults["failing-task"] == len(accepted) > 0
+    assert set(faults) == {"500", "503", "drop", "lost-answer", "failing-task"}
+
+
+def test_stats_show_no_faults_without_a_fault_rate(api: SimApi, fake_clock: FakeClock) -> None:
+    api.get(f"{PROD}/databases")
+    api.put(SESSIONS, {"datasetSizeInGb": 2})
+    assert control_stats(api)["faults"] == {
+        "500": 0,
+        "503": 0,
+        "drop": 0,
+        "failing-task": 0,
+        "lost-answer": 0,
+    }
+
+
+def test_scripted_fault_is_counted_once(api: SimApi) -> None:
+    use_faults(api, Fault.LOST_ANSWER)
+    assert outcome(api, "PUT", SESSIONS, {"datasetSizeInGb": 2}) == "dropped"
+    stats = control_stats(api)
+    assert stats["faults"]["lost-answer"] == 1
+    assert stats["statuses"] == {"dropped": 1}
+    api.running.reset()
+    assert control_stats(api)["faults"]["lost-answer"] == 0

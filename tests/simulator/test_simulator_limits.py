@@ -94,9 +94,26 @@ def test_stats_count_per_route_method_and_status() -> None:
         },
         "methods": {"GET": 2, "PUT": 1},
         "statuses": {"200": 1, "404": 1, "dropped": 1},
+        "faults": {"500": 0, "503": 0, "drop": 0, "failing-task": 0, "lost-answer": 0},
+    }
+    stats.count_fault("drop")
+    stats.count_fault("500")
+    assert stats.snapshot()["faults"] == {
+        "500": 1,
+        "503": 0,
+        "drop": 1,
+        "failing-task": 0,
+        "lost-answer": 0,
     }
     stats.reset()
     assert stats.snapshot()["total"] == 0
+    assert stats.snapshot()["faults"] == {
+        "500": 0,
+        "503": 0,
+        "drop": 0,
+        "failing-task": 0,
+        "lost-answer": 0,
+    }
 
 
 def test_stats_over_http(
@@ -119,5 +136,6 @@ def test_stats_over_http(
         },
         "methods": {"GET": 4, "PUT": 1},
         "statuses": {"200": 3, "404": 2},
+        "faults": {"500": 0, "503": 0, "drop": 0, "failing-task": 0, "lost-answer": 0},
     }
     assert simulator.stats() == stats

@@ -9,6 +9,7 @@ from conftest import FakeClock, SimApi
 
 from reconciler.errors import UsageError
 from reconciler.simulator import RunningSimulator, SimulatorConfig
+from reconciler.simulator.api import ApiRequest
 
 PROD = "/subscriptions/2001234"
 SESSIONS = f"{PROD}/databases/51170941"
@@ -133,17 +134,17 @@ def test_write_to_a_pending_database_is_409(api: SimApi, fake_clock: FakeClock) 
     }
 
 
-def test_write_while_the_subscription_is_pending_is_409(api: SimApi, fake_clock: FakeClock) -> None:
+def test_write_while_the_subscription_is_pending_is_403(api: SimApi, fake_clock: FakeClock) -> None:
     api.post(f"{PROD}/databases", {"name": "reports"})
     fake_clock.advance(TASK)
     for answer in (
         api.post(f"{PROD}/databases", {"name": "other"}),
         api.put(CACHE, {"replication": True}),
     ):
-        assert answer.status_code == 409
+        assert answer.status_code == 403
         assert answer.json()["error"] == {
             "type": "SUBSCRIPTION_NOT_ACTIVE",
-            "status": "409 CONFLICT",
+            "status": "403 FORBIDDEN",
             "description": "Cannot perform any actions for subscription 2001234 that is not in an "
             "active state (status: pending)",
         }
@@ -153,7 +154,13 @@ def test_a_deleted_database_cannot_be_updated_by_a_queued_task(
     api: SimApi, fake_clock: FakeClock
 ) -> None:
     api.delete(CACHE)
-    update = api.put(CACHE, {"datasetSizeInGb": 2}).json()["taskId"]  # accepted: still active
+    # Over HTTP the update is refused while the delete is queued (409); a task queued
+    # before (e.g. in a state file) meets the processed delete and fails.
+    simulator = api.running.simulator
+    with simulator.lock:
+        request = ApiRequest(params={"subscriptionId": 2001234})
+        payload = {"changes": {"datasetSizeInGb": 2.0}, "dryRun": False}
+        update = simulator.submit("update", request, 51170943, payload, fake_clock())["taskId"]
     fake_clock.advance(TASK * 2)
     task = api.get(f"/tasks/{update}").json()
     assert task["status"] == "processing-error"

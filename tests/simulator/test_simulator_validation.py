@@ -62,7 +62,11 @@ CREATE_ERRORS = [
         "BAD_REQUEST",
         '"protocol" must be one of redis, memcached, got "http"',
     ),
-    (named(port=9999), "DATABASE_PORT_INVALID_VALUE", '"port" is out of range: 9999'),
+    (
+        named(port=9999),
+        "DATABASE_PORT_INVALID_VALUE",
+        '"port" is out of range: 9999 is below 10000',
+    ),
     (named(port=10000.0), "BAD_REQUEST", '"port" must be an integer, got number'),
     (
         named(datasetSizeInGb=1, memoryLimitInGb=2),

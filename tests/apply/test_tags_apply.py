@@ -1,0 +1,135 @@
+"""Tests for applying a ``tag`` action: synchronous, no task, checked by re-reading the tags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from reconciler.apply.executor import apply_plan
+from reconciler.errors import ApplyFailedError, ConflictError, NotFoundError, UnknownOutcomeError
+from reconciler.plan import ActionKind, ApiRequest, FieldChange, Plan, PlannedAction
+
+SID, DB = 2001234, 7
+SUB = f"/subscriptions/{SID}"
+DB_PATH = f"{SUB}/databases/{DB}"
+TAGS = f"{DB_PATH}/tags"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+class TagApi:
+    """One active database and its tags; writes may be given faults, in order."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, str] = {"env": "prod"}
+        self.calls: list[tuple[str, str]] = []
+        self.faults: list[str] = []  # "409", "lost" (applied, answer lost), "lost-unapplied"
+        self.ignore_writes = False
+        self.db_status = ["active"]
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        self.calls.append(("GET", path))
+        if path == SUB:
+            return {"id": SID, "status": "active"}
+        if path == DB_PATH:
+            status = self.db_status.pop(0) if len(self.db_status) > 1 else self.db_status[0]
+            return {"databaseId": DB, "name": "sessions", "status": status}
+        if path == TAGS:
+            return {"accountId": 1, "tags": [{"key": k, "value": v} for k, v in self.tags.items()]}
+        raise NotFoundError("GET", path, 404)
+
+    def write(self, method: str, path: str, body: Any = None) -> Any:
+        self.calls.append((method, path))
+        fault = self.faults.pop(0) if self.faults else ""
+        if fault == "409":
+            raise ConflictError(method, path, 409, "DATABASE_NOT_ACTIVE", "not active")
+        if not self.ignore_writes and fault != "lost-unapplied":
+            self.tags = {t["key"]: t["value"] for t in body["tags"]}
+        if fault.startswith("lost"):
+            raise UnknownOutcomeError(method, path, 0, "", "connection reset")
+        return {"accountId": 1, "tags": body["tags"]}
+
+
+def tag_plan(tags: dict[str, str]) -> Plan:
+    body = {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
+    changes = (FieldChange("tags.env", "prod", tags.get("env")),)
+    action = PlannedAction(
+        ActionKind.TAG, SID, DB, "sessions", changes, ApiRequest("PUT", TAGS, body)
+    )
+    return Plan((), (action,))
+
+
+def run(api: TagApi, plan: Plan) -> Any:
+    clock = Clock()
+    return apply_plan(plan, api, clock=clock, sleep=clock.sleep, wall_clock=clock)
+
+
+def test_sent_once_no_task_then_read_back() -> None:
+    api = TagApi()
+    report = run(api, tag_plan({"env": "staging", "team": "payments"}))
+    assert api.tags == {"env": "staging", "team": "payments"}
+    assert api.calls == [("GET", SUB), ("GET", DB_PATH), ("PUT", TAGS), ("GET", TAGS)]
+    (done,) = report.done
+    assert (done.status, done.task_id, done.note) == ("done", None, "")
+
+
+def test_waits_for_the_database_to_be_active_first() -> None:
+    api = TagApi()
+    api.db_status = ["active-change-pending", "active"]
+    run(api, tag_plan({}))
+    assert api.calls == [
+        ("GET", SUB),
+        ("GET", DB_PATH),
+        ("GET", DB_PATH),
+        ("PUT", TAGS),
+        ("GET", TAGS),
+    ]
+    assert api.tags == {}
+
+
+def test_tags_not_taken_are_a_silent_no_op() -> None:
+    api = TagApi()
+    api.ignore_writes = True
+    with pytest.raises(ApplyFailedError) as caught:
+        run(api, tag_plan({"env": "staging", "team": "payments"}))
+    failed = caught.value.report.failed
+    assert failed is not None and failed.error is not None
+    assert failed.error.message == "silent no-op: tags still differ after the update: env, team"
+
+
+def test_a_refused_write_waits_and_is_sent_again() -> None:
+    api = TagApi()
+    api.faults = ["409"]
+    run(api, tag_plan({"env": "staging"}))
+    assert [c for c in api.calls if c[0] == "PUT"] == [("PUT", TAGS), ("PUT", TAGS)]
+    assert api.tags == {"env": "staging"}
+
+
+def test_a_lost_answer_whose_tags_are_in_place_is_not_sent_again() -> None:
+    api = TagApi()
+    api.faults = ["lost"]
+    report = run(api, tag_plan({"env": "staging"}))
+    assert [c for c in api.calls if c[0] == "PUT"] == [("PUT", TAGS)]
+    assert not any(path.startswith("/tasks") for _, path in api.calls)
+    assert report.done[0].note == "answer lost; the change was in place"
+
+
+def test_a_lost_answer_without_its_tags_is_sent_again_after_the_grace() -> None:
+    api = TagApi()
+    api.faults = ["lost-unapplied"]
+    report = run(api, tag_plan({"env": "staging"}))
+    assert [c for c in api.calls if c[0] == "PUT"] == [("PUT", TAGS), ("PUT", TAGS)]
+    assert not any(path.startswith("/tasks") for _, path in api.calls)
+    assert api.tags == {"env": "staging"}
+    assert report.done[0].note == "answer lost, no trace found; sent again"
