@@ -323,6 +323,11 @@ def test_redis_version_is_major_dot_minor(version: str, valid: bool) -> None:
         ("alerts: [{name: latency, value: 2147483647}]", None),
         ("alerts: [{name: syncsource-lag, value: 2147483648}]",
          "2147483648 is greater than the maximum of 2147483647"),
+        ("averageItemSizeInBytes: 9223372036854775807", None),
+        ("averageItemSizeInBytes: 9223372036854775808",
+         "9223372036854775808 is greater than the maximum of 9223372036854775807"),
+        ("databaseId: 2147483647", None),
+        ("databaseId: 2147483648", "2147483648 is greater than the maximum of 2147483647"),
     ],
 )  # fmt: skip
 def test_numbers_have_the_apis_bounds(database: str, message: str | None) -> None:
