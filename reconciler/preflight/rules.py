@@ -11,6 +11,10 @@ every field it reads is known:
   Redis Cloud gives it by default. Rules marked ``new_only`` are checked this way for new
   databases only (an existing database never gets the request they are about).
 
+Rules marked ``offline=False`` are checked by ``plan`` only: ``modules`` on Redis 8 and
+later is refused for a new database, but an existing one upgraded from Redis 7 keeps the
+list it was created with (modules are create-only, and ignored from Redis 8 on).
+
 The field a message is about is always one written in the spec, so every problem points
 at a line of it. Bounds of single values (ports, sizes, alert values) and patterns are in
 the JSON Schema, not here.
@@ -44,6 +48,7 @@ class Rule:
     broken: Callable[[View], bool]
     message: Callable[[View], str]
     new_only: bool = False
+    offline: bool = True
 
 
 def _version(view: View) -> tuple[int, ...] | None:
@@ -115,6 +120,7 @@ RULES: tuple[Rule, ...] = (
             "bundle every module; remove modules"
         ),
         new_only=True,
+        offline=False,
     ),
     Rule(
         id="resp3-from-redis-7.2",
@@ -172,15 +178,17 @@ def broken_rules(view: View, written: Mapping[str, Any], *, new: bool | None) ->
     ``view`` holds the known field values, ``written`` the fields written in the spec;
     ``new`` is True for a database the plan creates, False for an existing one and None when
     unknown (``validate``). A rule is skipped when a field it reads is unknown, when the
-    field it points at is not written, and (``new_only``) on an existing database unless
-    every field it reads is written.
+    field it points at is not written, when ``new`` is None and the rule is not ``offline``,
+    and when ``new_only`` on an existing database.
     """
     found: list[Rule] = []
     for rule in RULES:
         if rule.at not in written or any(f not in view for f in rule.fields):
             continue
-        if rule.new_only and new is False and any(f not in written for f in rule.fields):
+        if new is None and not rule.offline:
             continue
+        if rule.new_only and new is False:
+            continue  # checked by validate already when every field is written
         if rule.broken(view):
             found.append(rule)
     return found

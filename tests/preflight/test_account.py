@@ -353,3 +353,13 @@ def test_the_default_version_is_not_looked_up_for_an_existing_database(
         == []
     )
     assert api.paths() == []
+
+
+def test_modules_on_redis_8_are_refused_for_a_new_database_only(client: ApiClient) -> None:
+    databases = "      - name: {name}\n        redisVersion: '8.2'\n        modules: [{{name: RedisJSON}}]\n"
+    upgraded = {**LIVE_SESSIONS, "redisVersion": "7.4"}
+    assert problems(client, databases.format(name="sessions"), upgraded) == []
+    assert problems(client, databases.format(name="new")) == [
+        "spec.yaml:7:9: subscriptions[0].databases[0].modules: modules cannot be listed for "
+        "Redis 8.2: Redis 8 and later bundle every module; remove modules"
+    ]

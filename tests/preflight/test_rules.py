@@ -49,11 +49,6 @@ BROKEN = [
         "a redis database",
     ),
     (
-        {"redisVersion": "8.0", "modules": [{"name": "RedisJSON"}]},
-        "modules cannot be listed for Redis 8.0: Redis 8 and later bundle every module; "
-        "remove modules",
-    ),
-    (
         {"redisVersion": "7.0", "respVersion": "resp3"},
         "respVersion resp3 needs Redis 7.2 or later, and this database has Redis 7.0: use "
         "resp2 or a later redisVersion",
@@ -84,9 +79,14 @@ def test_a_broken_rule_is_reported_at_its_field(database: dict[str, Any], messag
     assert findings[0].path == (*DB, field)
 
 
-def test_every_rule_has_a_broken_case() -> None:
+def test_every_offline_rule_has_a_broken_case() -> None:
     ids = {f.rule for database, _ in BROKEN for f in check_document(document(database))}
-    assert ids == {rule.id for rule in RULES}
+    assert ids == {rule.id for rule in RULES if rule.offline}
+
+
+def test_modules_on_redis_8_wait_for_the_plan() -> None:
+    """An existing database upgraded from Redis 7 keeps its modules list (ignored from 8 on)."""
+    assert messages({"redisVersion": "8.2", "modules": [{"name": "RedisJSON"}]}) == []
 
 
 @pytest.mark.parametrize(
@@ -173,13 +173,21 @@ def test_a_rule_needs_every_field_known_and_its_own_field_written() -> None:
     assert ids({"saslUsername": "u"}, {"saslUsername"}, new=True) == []
 
 
-def test_a_new_only_rule_uses_known_values_only_for_a_new_database() -> None:
+def test_a_new_only_rule_is_checked_at_plan_time_for_a_new_database_only() -> None:
     view = {"regexRules": [], "shardingType": "default-regex-rules"}
     assert ids(view, {"regexRules"}, new=True) == ["regex-rules-need-custom-sharding"]
     assert ids(view, {"regexRules"}, new=False) == []
-    assert ids(view, {"regexRules", "shardingType"}, new=False) == [
+    assert ids(view, {"regexRules", "shardingType"}, new=False) == []  # validate's
+    assert ids(view, {"regexRules", "shardingType"}, new=None) == [
         "regex-rules-need-custom-sharding"
     ]
+
+
+def test_modules_on_redis_8_are_refused_for_a_new_database_only() -> None:
+    view = {"redisVersion": "8.2", "modules": [{"name": "RedisJSON"}]}
+    assert ids(view, {"redisVersion", "modules"}, new=True) == ["modules-bundled-from-redis-8"]
+    assert ids(view, {"redisVersion", "modules"}, new=False) == []
+    assert ids(view, {"redisVersion", "modules"}, new=None) == []
 
 
 def test_a_rule_for_every_database_uses_live_values_on_an_existing_one() -> None:
