@@ -356,7 +356,8 @@ def test_the_default_version_is_not_looked_up_for_an_existing_database(
 
 
 def test_modules_on_redis_8_are_refused_for_a_new_database_only(client: ApiClient) -> None:
-    databases = "      - name: {name}\n        redisVersion: '8.2'\n        modules: [{{name: RedisJSON}}]\n"
+    databases = "      - name: {name}\n        redisVersion: '8.2'\n"
+    databases += "        modules: [{{name: RedisJSON}}]\n"
     upgraded = {**LIVE_SESSIONS, "redisVersion": "7.4"}
     assert problems(client, databases.format(name="sessions"), upgraded) == []
     assert problems(client, databases.format(name="new")) == [
