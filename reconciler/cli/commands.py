@@ -225,8 +225,10 @@ def _build_plan(
     """Return the plan and, with ``basis``, the digests a plan file keeps (else {})."""
     from reconciler.cloud import read_live
     from reconciler.planning import build_plan, fingerprint_basis
+    from reconciler.preflight import check_account
 
     live = read_live(client, desired, concurrency=runtime.read_concurrency)
+    check_account(client, desired, live)  # raises SpecError before any change
     plan = build_plan(desired, live, force=force, salt=salt)
     return plan, fingerprint_basis(live, desired, salt) if basis else {}
 
