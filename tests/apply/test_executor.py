@@ -383,6 +383,7 @@ def test_update_waits_for_the_database_and_the_subscription_after_the_task(api: 
     assert api.calls == [
         ("GET", SUB_PATH),
         ("GET", DB_PATH),
+        ("GET", "/tasks"),  # no other run's task unfinished: the first write may go
         ("PUT", DB_PATH),
         ("GET", "/tasks/t-1"),
         ("GET", "/tasks/t-1"),
@@ -618,11 +619,13 @@ def test_409_not_active_is_waited_out_and_sent_again(api: FakeApi) -> None:
     assert api.dbs[DB]["datasetSizeInGb"] == 2
 
 
-def test_409_name_clash_fails_at_once(api: FakeApi) -> None:
+def test_409_name_clash_with_a_different_database_fails_at_once(api: FakeApi) -> None:
+    api.dbs[NEW_ID] = db_raw(NEW_ID, "reports", datasetSizeInGb=1)
     api.write_faults = ["409-name"]
-    error = failure(api, create())
+    error = failure(api, create(datasetSizeInGb=5))
     assert str(error) == (
-        f"create reports: POST {SUB_PATH}/databases: HTTP 409, DATABASE_NAME_EXISTS: name exists"
+        f"create reports (db {NEW_ID}): POST {SUB_PATH}/databases: HTTP 409, "
+        "DATABASE_NAME_EXISTS: name exists; it differs from this create in: datasetSizeInGb"
     )
     assert api.count("POST") == 1
 
@@ -632,7 +635,7 @@ def test_409_until_the_deadline_times_out(api: FakeApi) -> None:
     error = failure(api, update({"datasetSizeInGb": 2}), timeout=60)
     assert str(error) == (
         f"update sessions (db 51170941): timed out after 60s waiting for PUT {DB_PATH} to be "
-        "accepted; last state seen: HTTP 409 DATABASE_NOT_ACTIVE"
+        "accepted; last state seen: HTTP 409 DATABASE_NOT_ACTIVE: not active"
     )
 
 
