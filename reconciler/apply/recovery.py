@@ -264,4 +264,3 @@ class Recovery:
         except NotFoundError:
             return True
         return raw.get("status") == "deleting"
-
