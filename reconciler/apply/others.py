@@ -94,7 +94,8 @@ def wait_for_others(scope: ActionScope, on_state: Callable[[str, str], None]) ->
     if busy and not scope.context.wait_for_others:
         raise BusyError(f"subscription {sid}", _busy_text(busy), NO_WAIT_ADVICE)
     if busy:
-        log.info("waiting for %s before writing to subscription %s", _busy_text(busy), sid)
+        log.info("waiting: %s; subscription %s not written to yet", _busy_text(busy), sid)
+        on_state("", f"waiting: {_busy_text(busy)}")
         poller = scope.busy_poller(scope.context.clock(), on_state)
         poller.wait(f"subscription {sid}", "free of other runs' tasks", _probe(scope))
     scope.state.checked.add(sid)

@@ -10,6 +10,8 @@ a test is scripted on the :class:`Account`:
   statuses its next listings show (the last one stays);
 - ``before_write``: called with each write before it is answered (another run acting).
 
+``writes`` and ``reads`` record what was asked (method and path; path of each GET).
+
 :func:`apply_over_http` runs a plan through a real :class:`ApiClient` on the fake clock.
 
 Imported as a plain module (``from fake_account import …``): pytest's default "prepend"
@@ -78,10 +80,12 @@ class Account:
     before_write: Callable[[Seen], None] | None = None
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     writes: list[tuple[str, str]] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
 
     def reply(self, seen: Seen) -> Reply:
         """Answer one request."""
         if seen.method == "GET":
+            self.reads.append(seen.route)
             return self._read(seen)
         self.writes.append((seen.method, seen.route))
         if self.before_write is not None:
@@ -131,7 +135,8 @@ class Account:
     def _accept(self, seen: Seen) -> Reply:
         task_id = f"t-{len(self.tasks) + 1}"
         command, resource = self._apply(seen)
-        task = task_json(task_id, command, "processing-completed")
+        status = "processing-error" if "error" in resource else "processing-completed"
+        task = task_json(task_id, command, status)
         task["response"] = resource
         self.tasks[task_id] = task
         return Reply(202, task_json(task_id, command, "received"))
