@@ -56,6 +56,7 @@ SHAPES_409 = {
     ),
 }
 SHAPE_IDS = list(SHAPES_409)
+DONE = "processing-completed"
 
 
 def refusal(shape: str) -> Reply:
@@ -206,19 +207,17 @@ def test_a_403_while_all_reads_active_and_quiet_fails_at_once(
 
 
 @pytest.mark.parametrize(
-    "account",
+    "busy",
     [
-        Account(statuses={DB: ["active", "active-change-pending", "active"]}),
-        Account(others=[{"taskId": "o-1", "commandType": "x", "script": ["", "received"]}]),
+        {"statuses": {DB: ["active", "active-change-pending", "active"]}},
+        {"others": [{"taskId": "o-1", "commandType": "x", "script": [DONE, "received", DONE]}]},
     ],
-    ids=["database-pending", "other-run-task"],
+    ids=["database-pending", "other-run-task"],  # the task is listed only after the refusal
 )
 def test_a_403_of_no_shape_while_something_is_busy_is_waited_out(
-    account: Account, clock: StepClock
+    busy: dict[str, Any], clock: StepClock
 ) -> None:
-    account.refusals = [Reply(403, None, content_type=None)]
-    if account.others:  # not there at the first look, listed unfinished after the refusal
-        account.others[0]["script"] = ["processing-completed", "received", "processing-completed"]
+    account = Account(refusals=[Reply(403, None, content_type=None)], **busy)
     report = apply_over_http(account, clock, update(datasetSizeInGb=2))
     assert report.done[0].status == "done"
     assert account.writes == [("PUT", DB_PATH)] * 2

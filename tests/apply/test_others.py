@@ -200,24 +200,19 @@ def test_a_delete_answered_404_because_someone_else_deleted_it_is_done(clock: St
     )
 
 
-def test_a_delete_refused_while_someone_elses_delete_runs_is_done(clock: StepClock) -> None:
-    account = Account(statuses={DB: ["active", "deleting", "deleting"]})
-    account.refusals = [Reply(409, None, content_type=None)]
+class DeletedAfterReads(Account):
+    """Once ``deleting`` reads are scripted, the database is gone after the last of them."""
 
-    def theirs_lands(seen: Seen) -> None:
-        account.statuses[DB] = ["deleting", "deleting"]
-        account.before_write = None
-
-    account.before_write = theirs_lands
-    original = account.reply
-
-    def reply(seen: Seen) -> Reply:
-        answer = original(seen)
-        if seen.method == "GET" and seen.route == DB_PATH and not account.statuses.get(DB):
-            account.dbs.pop(DB, None)  # their delete finishes after the deleting reads
+    def reply(self, seen: Seen) -> Reply:
+        answer = super().reply(seen)
+        if seen.method == "GET" and seen.route == DB_PATH and self.statuses.get(DB) == []:
+            self.dbs.pop(DB, None)
         return answer
 
-    account.reply = reply  # type: ignore[method-assign]
+
+def test_a_delete_refused_while_someone_elses_delete_runs_is_done(clock: StepClock) -> None:
+    account = DeletedAfterReads(refusals=[Reply(409, None, content_type=None)])
+    account.before_write = lambda seen: account.statuses.update({DB: ["deleting", "deleting"]})
     report = apply_over_http(account, clock, delete())
     assert (report.done[0].status, report.done[0].note) == (
         "done",
