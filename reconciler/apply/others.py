@@ -15,7 +15,9 @@ each other out: the API has no lock to take. They see each other's work instead.
   are ``active``, within the busy timeout, and a timeout quotes the API's last answer
   (:func:`refusal_text`).
 * A delete whose database someone else deleted meanwhile is done, with the note
-  :data:`DELETED_BY_OTHERS`.
+  :data:`DELETED_BY_OTHERS`; an update or upgrade refused as a bad request (4xx) while a
+  re-read shows its change in place (another run made it) is done, with the note
+  :data:`DONE_BY_OTHERS`.
 
 When ``GET /tasks`` cannot be read (a 404 or an answer of another shape), there is nothing
 to wait for: the later refusals are handled as above.
@@ -34,6 +36,7 @@ from reconciler.errors import ApiError, BadResponseError, BusyError, NotFoundErr
 log = logging.getLogger(__name__)
 
 DELETED_BY_OTHERS = "already deleted by someone else"
+DONE_BY_OTHERS = "refused, but the change was in place: done by someone else"
 NO_WAIT_ADVICE = "not waiting (--no-wait-for-others); run apply again once it is done"
 
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from reconciler.apply.context import ActionScope
 from reconciler.apply.kinds import KINDS, KindRules, request_body
-from reconciler.apply.others import account_tasks, unfinished_of_others
+from reconciler.apply.others import DONE_BY_OTHERS, account_tasks, unfinished_of_others
 from reconciler.cloud import database_pages, paths, tasks
 from reconciler.errors import (
     ApiError,
@@ -235,6 +235,26 @@ class Recovery:
         except NotFoundError:
             return "gone"  # the wait that follows says what that means for the action
         return str(raw.get("status", ""))
+
+    def after_bad_request(
+        self, exc: ApiError, db_id: int | None, sub_raw: Mapping[str, Any]
+    ) -> Trace:
+        """Decide what a write refused as a bad request (4xx) means: done by someone else?
+
+        Another run may have made the same change meanwhile (an upgrade to a version the
+        database now runs is refused). Returns the trace when a re-read shows the change in
+        place.
+
+        Raises:
+            ApiError: ``exc``, when the change is not in place, or when a re-read cannot
+                show it (create, backup, import).
+        """
+        if self._rules.creates or self._rules.in_place is None:
+            raise exc
+        if self._change_seen(db_id, sub_raw) is None:
+            raise exc
+        log.warning("%s; the change is in place already: done by someone else", exc)
+        return Trace(DONE_BY_OTHERS)
 
     # ------------------------------------------------------------------ re-reads
 

@@ -42,6 +42,7 @@ from reconciler.apply.waiting import (
 )
 from reconciler.cloud import paths, tasks
 from reconciler.errors import (
+    ApiError,
     AuthenticationError,
     ConflictError,
     NotFoundError,
@@ -166,6 +167,8 @@ class ActionStep:
             except (ConflictError, AuthenticationError) as exc:
                 refusal = Refusal(exc, refusal.since if refusal else self._now())
                 trace = self._refused(refusal)
+            except ApiError as exc:
+                trace = self._bad_request(exc)
             else:
                 self.sent = True
                 return tasks.task_id_of(answer, request.method, request.path)
@@ -188,6 +191,16 @@ class ActionStep:
         if adopted is None:
             self._back_off(refusal)
         return adopted
+
+    def _bad_request(self, exc: ApiError) -> Trace:
+        """Decide what another refusal means: a 4xx whose change is in place is done.
+
+        Raises:
+            ApiError: ``exc``, for any other error or when the change is not in place.
+        """
+        if type(exc) is not ApiError or not 400 <= exc.status < 500:
+            raise exc  # rate limits, outages, bad answers: not a refusal of the request
+        return self.recovery.after_bad_request(exc, self.db_id, self.sub_raw)
 
     def _gone_on_send(self, exc: NotFoundError) -> Trace:
         """Decide what a 404 to a delete or a backup before delete means: gone meanwhile.

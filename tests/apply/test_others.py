@@ -358,3 +358,56 @@ def test_the_apply_command_waits_for_others_or_not(
     out, err = capsys.readouterr()
     lines = (err if code else out).strip().splitlines()
     assert lines[-1] == last.format(task=answer.json()["taskId"])
+
+
+# -------------------------------------------------------------------- a change someone else made
+
+
+def upgrade_to(version: str) -> PlannedAction:
+    path = f"{DB_PATH}/upgrade"
+    body = {"targetRedisVersion": version}
+    return PlannedAction(
+        ActionKind.UPGRADE, SID, DB, "sessions", (), ApiRequest("POST", path, body)
+    )
+
+
+TOO_OLD = {"error": {"type": "DATABASE_UPGRADE_INVALID_REDIS_VERSION", "description": "not newer"}}
+
+
+def test_an_upgrade_refused_because_someone_else_made_it_is_done(clock: StepClock) -> None:
+    account = Account(refusals=[Reply(400, TOO_OLD)])
+    account.before_write = lambda seen: account.dbs[DB].update(redisVersion="8.2")
+    report = apply_over_http(account, clock, upgrade_to("8.2"))
+    assert (report.done[0].status, report.done[0].note) == (
+        "done",
+        "refused, but the change was in place: done by someone else",
+    )
+    assert account.writes == [("POST", f"{DB_PATH}/upgrade")]
+
+
+@pytest.mark.parametrize(
+    ("reply", "action", "message"),
+    [
+        (
+            Reply(400, TOO_OLD),
+            upgrade_to("8.2"),
+            f"POST {DB_PATH}/upgrade: HTTP 400, DATABASE_UPGRADE_INVALID_REDIS_VERSION: not newer",
+        ),
+        (
+            Reply(422, None, content_type=None),
+            update(datasetSizeInGb=2),
+            f"PUT {DB_PATH}: HTTP 422",
+        ),
+    ],
+    ids=["upgrade", "update"],
+)
+def test_a_bad_request_whose_change_is_not_in_place_fails(
+    reply: Reply, action: PlannedAction, message: str, clock: StepClock
+) -> None:
+    account = Account(refusals=[reply])
+    account.dbs[DB]["redisVersion"] = "7.4"
+    assert failure(account, clock, action) == f"{action_label(action)}: {message}"
+
+
+def action_label(action: PlannedAction) -> str:
+    return f"{action.kind.value} {action.name} (db {action.database_id})"
