@@ -99,10 +99,20 @@ def wait_for_others(scope: ActionScope, on_state: Callable[[str, str], None]) ->
     if busy:
         log.info("waiting: %s; subscription %s not written to yet", _busy_text(busy), sid)
         on_state("", f"waiting: {_busy_text(busy)}")
-        poller = scope.busy_poller(scope.context.clock(), on_state)
+        poller = scope.busy_poller(scope.context.clock(), _busy_only(on_state))
         poller.wait(f"subscription {sid}", "free of other runs' tasks", _probe(scope))
     scope.state.checked.add(sid)
     return bool(busy)
+
+
+def _busy_only(on_state: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """Return ``on_state`` told only busy states (the quiet one is not news)."""
+
+    def tell(noun: str, state: str) -> None:
+        if state:
+            on_state(noun, state)
+
+    return tell
 
 
 def _busy_now(scope: ActionScope) -> list[Mapping[str, Any]]:

@@ -111,6 +111,7 @@ def test_another_runs_task_is_waited_out_before_the_first_write(clock: StepClock
     assert report.done[0].status == "done"
     assert account.writes == [("PUT", DB_PATH)]
     lines = [line.split(": ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines[3] == "sending PUT (0s)"  # the quiet state is not shown
     assert lines[:3] == [
         "started",
         "waiting: another run's task o-1 (databaseUpdateRequest, received) is unfinished (0s)",
