@@ -17,7 +17,8 @@ run's first write to a subscription, other runs' unfinished tasks are waited out
 "not active") means "not now": wait for the resources to be active and send again, within
 the busy timeout; a timeout quotes the API's last answer. A lost answer and a create's name
 clash are decided by :class:`reconciler.apply.recovery.Recovery`, by re-reading. A delete
-whose database someone else deleted meanwhile is done, with a note.
+whose database someone else deleted meanwhile is done, with a note; so is an update or an
+upgrade refused as a bad request while a re-read shows its change made.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Refused writes (409, 403) of any body shape: decided by re-reading, bounded, quoted.
+"""Refused writes (409, 403, other 4xx) of any body shape: decided by re-reading, bounded.
 
 Over real HTTP to the scripted account of ``fake_account`` (the shared fake API) and to the
 simulator, each on a clock that moves only when slept on: minutes of waiting cost nothing.
@@ -16,6 +16,7 @@ from fake_account import (
     DB_PATH,
     DBS_PATH,
     NEW,
+    SID,
     Account,
     StepClock,
     apply_over_http,
@@ -229,6 +230,59 @@ def test_a_403_whose_type_says_not_active_is_waited_out(clock: StepClock) -> Non
     report = apply_over_http(account, clock, update(datasetSizeInGb=2))
     assert report.done[0].status == "done"
     assert account.writes == [("PUT", DB_PATH)] * 2
+
+
+# -------------------------------------------------------------------- a change someone else made
+
+
+def upgrade_to(version: str) -> PlannedAction:
+    path = f"{DB_PATH}/upgrade"
+    body = {"targetRedisVersion": version}
+    return PlannedAction(
+        ActionKind.UPGRADE, SID, DB, "sessions", (), ApiRequest("POST", path, body)
+    )
+
+
+TOO_OLD = {"error": {"type": "DATABASE_UPGRADE_INVALID_REDIS_VERSION", "description": "not newer"}}
+
+
+def test_an_upgrade_refused_because_someone_else_made_it_is_done(clock: StepClock) -> None:
+    account = Account(refusals=[Reply(400, TOO_OLD)])
+    account.before_write = lambda seen: account.dbs[DB].update(redisVersion="8.2")
+    report = apply_over_http(account, clock, upgrade_to("8.2"))
+    assert (report.done[0].status, report.done[0].note) == (
+        "done",
+        "refused, but the change was in place: done by someone else",
+    )
+    assert account.writes == [("POST", f"{DB_PATH}/upgrade")]
+
+
+@pytest.mark.parametrize(
+    ("reply", "action", "message"),
+    [
+        (
+            Reply(400, TOO_OLD),
+            upgrade_to("8.2"),
+            f"POST {DB_PATH}/upgrade: HTTP 400, DATABASE_UPGRADE_INVALID_REDIS_VERSION: not newer",
+        ),
+        (
+            Reply(422, None, content_type=None),
+            update(datasetSizeInGb=2),
+            f"PUT {DB_PATH}: HTTP 422",
+        ),
+    ],
+    ids=["upgrade", "update"],
+)
+def test_a_bad_request_whose_change_is_not_in_place_fails(
+    reply: Reply, action: PlannedAction, message: str, clock: StepClock
+) -> None:
+    account = Account(refusals=[reply])
+    account.dbs[DB]["redisVersion"] = "7.4"
+    assert failure(account, clock, action) == f"{action_label(action)}: {message}"
+
+
+def action_label(action: PlannedAction) -> str:
+    return f"{action.kind.value} {action.name} (db {action.database_id})"
 
 
 # -------------------------------------------------------------------- the simulator
