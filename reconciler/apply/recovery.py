@@ -197,8 +197,11 @@ class Recovery:
         holds, or None for "not now" (wait for the resources and send again).
 
         Raises:
-            AuthenticationError: ``exc``, a 403 while nothing reads as busy.
+            AuthenticationError: ``exc``, a 401 (the key was refused), or a 403 while
+                nothing reads as busy.
         """
+        if exc.status == 401:
+            raise exc
         if self._rules.creates:
             db_id = self._find_by_name()
             if db_id is not None:

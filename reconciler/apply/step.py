@@ -209,12 +209,10 @@ class ActionStep:
         Raises:
             NotFoundError: ``exc``, for any other kind, or when the database is still there.
         """
-        note = DELETED_BY_OTHERS if self.rules.settle is Settle.GONE else NOTHING_TO_BACK_UP
-        if not (self.rules.settle is Settle.GONE or self.before_delete):
+        deletes = self.rules.settle is Settle.GONE
+        if not (deletes or self.before_delete) or not self.recovery.being_deleted(self.db_id):
             raise exc
-        if not self.recovery.being_deleted(self.db_id):
-            raise exc
-        return Trace(note)
+        return Trace(DELETED_BY_OTHERS if deletes else NOTHING_TO_BACK_UP)
 
     def _ready_again(self, refusal: Refusal | None) -> bool:
         """Wait for the resources before sending again; False if the database is gone.

@@ -224,6 +224,15 @@ def test_a_403_of_no_shape_while_something_is_busy_is_waited_out(
     assert account.writes == [("PUT", DB_PATH)] * 2
 
 
+def test_a_401_fails_at_once_even_while_something_is_busy(clock: StepClock) -> None:
+    account = Account(statuses={DB: ["active", "pending"]})
+    account.refusals = [Reply(401, None, content_type=None)] * 10
+    assert failure(account, clock, update(datasetSizeInGb=2)) == (
+        f"update sessions (db {DB}): PUT {DB_PATH}: HTTP 401"
+    )
+    assert account.writes == [("PUT", DB_PATH)]
+
+
 def test_a_403_whose_type_says_not_active_is_waited_out(clock: StepClock) -> None:
     body = {"error": {"type": "SUBSCRIPTION_NOT_ACTIVE", "description": "Cannot preform"}}
     account = Account(refusals=[Reply(403, body)])
