@@ -29,6 +29,7 @@ messages and exit codes in one place (:func:`reconciler.cli.main`).
      1    ├── ResourceFailedError   a database or subscription entered status error (what, status)
      1    ├── SilentNoOpError       a task completed but the re-read shows no change (detail)
      1    ├── WaitTimeoutError      a wait ran out of time (what, last state seen)
+     1    ├── BusyError             another run's work blocks a write and waiting was refused
      1    ├── ApplyFailedError      apply stopped; carries the run report
    130    └── ApplyInterruptedError Ctrl-C during apply; carries the run report
 
@@ -228,6 +229,15 @@ class WaitTimeoutError(ReconcilerError):
             f"timed out after {seconds:.0f}s waiting for {what} to be {wanted}; "
             f"last state seen: {last_state}"
         )
+
+
+class BusyError(ReconcilerError):
+    """Another run's unfinished work blocks a write, and apply was told not to wait for it."""
+
+    def __init__(self, what: str, busy_with: str, advice: str) -> None:
+        self.what = what
+        self.busy_with = busy_with
+        super().__init__(f"{what} is busy: {busy_with}; {advice}")
 
 
 class ApplyFailedError(ReconcilerError):

@@ -1,10 +1,12 @@
 """What every part of an apply run is handed: the run's fixed context and its mutable state.
 
-- :class:`ApplyContext` (frozen): the client, the clocks, the per-action timeout, where
-  progress goes, the stop flag and the secrets to mask. Built once by
+- :class:`ApplyContext` (frozen): the client, the clocks, the per-action timeout and the
+  shorter limit of waits for other work ("busy"), where progress goes, the stop flag and the
+  secrets to mask. Built once by
   :func:`reconciler.apply.executor.apply_plan`.
 - :class:`RunState`: the facts an action leaves for the later ones (the ids of the databases
-  created so far, the tasks already followed or seen finished).
+  created so far, the tasks already followed or seen finished, the subscriptions checked
+  for other runs' work).
 - :class:`ActionScope` (frozen): one action's view of both, with its poller.
 """
 
@@ -40,9 +42,12 @@ class ApiClientLike(ApiReader, Protocol):
 class ApplyContext:
     """The fixed facts of one apply run.
 
-    ``timeout`` bounds each action (all its waits together); ``clock`` and ``sleep`` time
-    the waits; ``wall_clock`` stamps the report and matches task timestamps. ``secrets``
-    are the clear values of the plan's secrets, longest first.
+    ``timeout`` bounds each action (all its waits together); ``busy_timeout`` bounds, within
+    it, a wait for other work: another run's tasks, or a write refused as "not now" (409,
+    403) until it is accepted. ``wait_for_others`` False refuses at once instead of waiting
+    for another run's tasks. ``clock`` and ``sleep`` time the waits; ``wall_clock`` stamps
+    the report and matches task timestamps. ``secrets`` are the clear values of the plan's
+    secrets, longest first.
     """
 
     client: ApiClientLike
@@ -53,18 +58,25 @@ class ApplyContext:
     progress: ProgressSink
     stop_requested: Callable[[], bool]
     secrets: tuple[str, ...] = ()
+    busy_timeout: float = 600.0
+    wait_for_others: bool = True
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with every secret value of the plan masked."""
         return scrub(text, self.secrets)
 
-    def poller(self, started: float, on_state: Callable[[str, str], None]) -> Poller:
-        """Return the poller of an action started at ``started``: its deadline, its stop flag."""
+    def poller(
+        self,
+        started: float,
+        on_state: Callable[[str, str], None],
+        timeout: float | None = None,
+    ) -> Poller:
+        """Return a poller of waits from ``started`` for ``timeout`` s (default: the action's)."""
         return Poller(
             clock=self.clock,
             sleep=self.sleep,
             started=started,
-            timeout=self.timeout,
+            timeout=self.timeout if timeout is None else timeout,
             stop_requested=self.stop_requested,
             on_state=on_state,
         )
@@ -76,11 +88,13 @@ class RunState:
 
     ``new_ids`` maps ``(subscription id, name)`` to the id a create returned;
     ``known_tasks`` holds the tasks followed or seen finished, which are never taken for the
-    trace of a lost write.
+    trace of a lost write nor for another run's work; ``checked`` the subscriptions already
+    checked for other runs' unfinished tasks (before this run's first write to each).
     """
 
     new_ids: dict[tuple[int, str], int] = field(default_factory=dict)
     known_tasks: set[str] = field(default_factory=set)
+    checked: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,14 @@ class ActionScope:
     def client(self) -> ApiClientLike:
         """The API client."""
         return self.context.client
+
+    def busy_poller(self, since: float, on_state: Callable[[str, str], None]) -> Poller:
+        """Return the poller of a wait for other work begun at ``since``.
+
+        Its deadline is ``busy_timeout`` after ``since``, and never past the action's.
+        """
+        timeout = min(self.context.busy_timeout, self.poller.deadline - since)
+        return self.context.poller(since, on_state, timeout=timeout)
 
     def elapsed(self) -> float:
         """Return the seconds since the action started."""

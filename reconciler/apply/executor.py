@@ -38,6 +38,8 @@ def apply_plan(
     client: ApiClientLike,
     *,
     timeout: float = 3600.0,
+    busy_timeout: float = 600.0,
+    wait_for_others: bool = True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     progress: ProgressSink | None = None,
@@ -46,8 +48,12 @@ def apply_plan(
 ) -> ApplyReport:
     """Execute ``plan`` action by action and return the report of a complete run.
 
-    ``timeout`` bounds each action (all its waits together). ``wall_clock`` stamps the
-    report and matches task timestamps after a lost answer.
+    ``timeout`` bounds each action (all its waits together); ``busy_timeout`` bounds, within
+    it, each wait for other work: another run's unfinished tasks before the first write to a
+    subscription, and a write refused as "not now" until it is accepted.
+    ``wait_for_others`` False refuses at once (BusyError) instead of waiting for another
+    run's tasks. ``wall_clock`` stamps the report and matches task timestamps after a lost
+    answer.
 
     Raises:
         ApplyFailedError: an action failed; ``.report`` says what was done and not started.
@@ -63,6 +69,8 @@ def apply_plan(
         progress=progress or NullProgress(),
         stop_requested=stop_requested,
         secrets=tuple(sorted(set(clear_values(bodies)), key=len, reverse=True)),
+        busy_timeout=busy_timeout,
+        wait_for_others=wait_for_others,
     )
     run = _Run(context, plan.actions)
     for index in range(1, len(plan.actions) + 1):

@@ -15,12 +15,20 @@ during at most :data:`UNKNOWN_OUTCOME_GRACE` seconds:
 
 Only when neither shows up is the request sent again, at most :data:`MAX_SENDS` times in all.
 
-A write refused with a 409 (or a 403 "not active") usually means "not now": the executor
-waits for the resources to be active and sends again. A create refused because its name is
-taken is different: an earlier run killed mid-action leaves work the plan could not see. The
-database holding the name is adopted (waiting while a create task is under way) when it has
-every field the create would have set (checked by the create's entry of the table). A backup
-before delete of a database already being deleted has nothing left to back up
+A write refused with a 409 or a 403 is decided by re-reading, never by the answer's text
+(its body may be JSON of any shape, HTML, plain text or empty):
+
+* a create whose name a database of the subscription now holds: that database is adopted
+  (an earlier or a concurrent run created it; the plan could not see it) when it has every
+  field the create would have set (checked by the create's entry of the table);
+* a 409 otherwise means "not now" (a resource not active, another run's work): the step
+  waits for the resources and sends again, within the busy timeout;
+* a 403 means "not now" when the subscription or the database reads as not ``active``,
+  another run's task is unfinished, or the answer's type says so (``…NOT_ACTIVE``,
+  ``…PENDING``); a 403 while all is quiet is a refusal waiting will not change (a key that
+  may not write, a source-IP rule) and fails at once.
+
+A backup before delete of a database already being deleted has nothing left to back up
 (:meth:`Recovery.being_deleted`).
 """
 
@@ -29,14 +37,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from reconciler.apply.context import ActionScope
 from reconciler.apply.kinds import KINDS, KindRules, request_body
+from reconciler.apply.others import DONE_BY_OTHERS, account_tasks, unfinished_of_others
 from reconciler.cloud import database_pages, paths, tasks
 from reconciler.errors import (
     ApiError,
-    BadResponseError,
+    AuthenticationError,
     ConflictError,
     NotFoundError,
     UnknownOutcomeError,
@@ -48,6 +57,7 @@ UNKNOWN_OUTCOME_GRACE = 15.0  # look for a lost write's trace this long before r
 MAX_SENDS = 3  # sends of one request whose answers were all lost before giving up
 TASK_CLOCK_SKEW = 60.0  # tolerated difference between our clock and the API's
 _ADOPTED = "the name was taken by a database being created (an earlier run?); adopted"
+_BUSY_TYPES = ("NOT_ACTIVE", "PENDING")  # 403 types that say "not now"
 _IN_PLACE = "answer lost; the change was in place"
 
 
@@ -126,12 +136,7 @@ class Recovery:
 
     def _list_tasks(self) -> list[Mapping[str, Any]] | None:
         """Return the account's tasks (``GET /tasks``), or None when they cannot be listed."""
-        try:
-            listing = self._scope.client.get(paths.TASKS)
-        except (NotFoundError, BadResponseError) as exc:
-            log.info("cannot list tasks: %s", exc)
-            return None
-        return tasks.task_list(listing)
+        return account_tasks(self._scope.client)
 
     def _ignore_finished(self, listed: list[Mapping[str, Any]]) -> None:
         """Count the tasks already finished at the first look after a lost answer as known.
@@ -187,55 +192,74 @@ class Recovery:
 
     # ------------------------------------------------------------------ a refused write
 
-    def after_refusal(self, exc: ApiError) -> Trace | None:
-        """Decide what a write refused with a 409 or 403 means.
+    def after_refusal(self, exc: ConflictError | AuthenticationError) -> Trace | None:
+        """Decide what a write refused with a 409 or a 403 means, by re-reading.
 
-        Returns None for "not now" (wait for the resources and send again), or the database
-        adopted by a create whose name an earlier run's create holds.
+        Returns the database adopted by a create whose name a database of the subscription
+        holds, or None for "not now" (wait for the resources and send again).
 
         Raises:
-            ApiError: ``exc``, when waiting will not help.
+            AuthenticationError: ``exc``, a 401 (the key was refused), or a 403 while
+                nothing reads as busy.
         """
-        if self._rules.creates and _is_name_clash(exc):
-            return self._adopt_by_name(exc)
-        if not _means_not_active(exc):
+        if exc.status == 401:
             raise exc
-        return None
-
-    def _adopt_by_name(self, clash: ConflictError) -> Trace:
-        """Return the database holding this create's name as the one created (``db_id``).
-
-        An earlier run killed after sending this same create leaves a database the plan did
-        not see (it is listed only once its task is processed). Wait while a create task
-        unknown to this run is under way until the name is listed; the create's check then
-        makes sure it has every field this create would have set.
-
-        Raises:
-            ConflictError: ``clash``, when the name is not listed and no create is under way.
-        """
-        log.warning("%s; looking for the database holding the name", clash)
-        self._scope.status("name taken, looking for the database holding it")
-
-        def probe() -> tuple[str, int | None]:
+        if self._rules.creates:
             db_id = self._find_by_name()
             if db_id is not None:
-                return "listed", db_id
-            if not self._create_under_way():
-                raise clash
-            return "being created", None
+                log.warning("%s; database %s holds the name", exc, db_id)
+                return Trace(_ADOPTED, db_id=db_id, name_clash=self._clash(exc, db_id))
+        if isinstance(exc, ConflictError) or self._reads_busy(exc):
+            return None
+        raise exc
 
-        what = f"database {self._scope.action.name!r}"
-        db_id = self._scope.poller.wait(what, "listed", probe, noun="database")
-        return Trace(_ADOPTED, db_id=db_id, name_clash=clash)
-
-    def _create_under_way(self) -> bool:
-        """Is a create task this run does not know about still being processed?"""
-        return any(
-            task.get("commandType") == self._rules.command_type
-            and task.get("status") not in tasks.TASK_FINISHED
-            and task.get("taskId") not in self._scope.state.known_tasks
-            for task in self._list_tasks() or []
+    def _clash(self, exc: ApiError, db_id: int) -> ConflictError:
+        """Return the refusal as the name clash it turned out to be (described if it was not)."""
+        description = exc.description or (
+            f"database {db_id} already holds the name {self._scope.action.name!r}"
         )
+        return ConflictError(exc.method, exc.path, exc.status, exc.error_type, description)
+
+    def _reads_busy(self, exc: ApiError) -> bool:
+        """Does a 403 mean "not now": a resource not active, another run's task, its type?"""
+        if any(word in exc.error_type.upper() for word in _BUSY_TYPES):
+            return True
+        scope = self._scope
+        sub = scope.get_object(paths.subscription(scope.action.subscription_id))
+        if sub.get("status") != "active":
+            return True
+        if self._rules.waits_for_database and self._database_status() != "active":
+            return True
+        return bool(unfinished_of_others(self._list_tasks() or [], scope.state.known_tasks))
+
+    def _database_status(self) -> str:
+        """Return the action's database status (``gone`` when it no longer exists)."""
+        scope = self._scope
+        try:
+            raw = scope.get_object(scope.database_path(scope.action.database_id))
+        except NotFoundError:
+            return "gone"  # the wait that follows says what that means for the action
+        return str(raw.get("status", ""))
+
+    def after_bad_request(
+        self, exc: ApiError, db_id: int | None, sub_raw: Mapping[str, Any]
+    ) -> Trace:
+        """Decide what a write refused as a bad request (4xx) means: done by someone else?
+
+        Another run may have made the same change meanwhile (an upgrade to a version the
+        database now runs is refused). Returns the trace when a re-read shows the change in
+        place.
+
+        Raises:
+            ApiError: ``exc``, when the change is not in place, or when a re-read cannot
+                show it (create, backup, import).
+        """
+        if self._rules.creates or self._rules.in_place is None:
+            raise exc
+        if self._change_seen(db_id, sub_raw) is None:
+            raise exc
+        log.warning("%s; the change is in place already: done by someone else", exc)
+        return Trace(DONE_BY_OTHERS)
 
     # ------------------------------------------------------------------ re-reads
 
@@ -265,17 +289,3 @@ class Recovery:
         except NotFoundError:
             return True
         return raw.get("status") == "deleting"
-
-
-def _is_name_clash(exc: ApiError) -> TypeGuard[ConflictError]:
-    """Is this refused write a 409 because the name is taken?"""
-    return isinstance(exc, ConflictError) and not _means_not_active(exc)
-
-
-def _means_not_active(exc: ApiError) -> bool:
-    """Is this refused write a "not now" (retry once active) rather than a real conflict?"""
-    kind = exc.error_type.upper()
-    if isinstance(exc, ConflictError):
-        # a name clash will not go away by waiting
-        return "NAME" not in kind and "already exists" not in exc.description.lower()
-    return exc.status == 403 and ("NOT_ACTIVE" in kind or "PENDING" in kind)

@@ -13,25 +13,31 @@ For each action (as Terraform does it):
    after the task completed;
 5. re-read and check the change took effect; a silent no-op is an error.
 
-What differs between kinds is read from :data:`reconciler.apply.kinds.KINDS`. A 409 (or a
-403 "not active") on a write means "not now": wait for the resources to be active and send
-again, within the action's timeout. A lost answer and a create's name clash are decided by
-:class:`reconciler.apply.recovery.Recovery`.
+What differs between kinds is read from :data:`reconciler.apply.kinds.KINDS`. Before this
+run's first write to a subscription, other runs' unfinished tasks are waited out
+(:mod:`reconciler.apply.others`). A write refused with a 409 (or a 403 that re-reads as
+"not active") means "not now": wait for the resources to be active and send again, within
+the busy timeout; a timeout quotes the API's last answer. A lost answer and a create's name
+clash are decided by :class:`reconciler.apply.recovery.Recovery`, by re-reading. A delete
+whose database someone else deleted meanwhile is done, with a note; so is an update or an
+upgrade refused as a bad request while a re-read shows its change made.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.apply.context import ActionScope, ApplyContext, RunState
 from reconciler.apply.kinds import KINDS, Seen, Settle
+from reconciler.apply.others import DELETED_BY_OTHERS, refusal_text, wait_for_others
 from reconciler.apply.recovery import Recovery, Trace
 from reconciler.apply.report import ActionOutcome, ActionSummary
 from reconciler.apply.waiting import (
     FIRST_POLL_DELAY,
+    Poller,
     early_misses,
     poll_delay,
     status_probe,
@@ -53,6 +59,14 @@ from reconciler.plan import PlannedAction
 log = logging.getLogger(__name__)
 
 NOTHING_TO_BACK_UP = "the database is being deleted already (an earlier run?); nothing to back up"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The last "not now" answer to a write, and when the first one came."""
+
+    error: ConflictError | AuthenticationError
+    since: float
 
 
 class ActionStep:
@@ -89,8 +103,10 @@ class ActionStep:
         self.recovery = Recovery(self.scope)
 
     def run(self) -> None:
-        """Wait until ready, send, follow the task, wait until settled, verify."""
+        """Wait until ready (and for other runs), send, follow the task, settle, verify."""
         if not self._wait_ready():
+            return
+        if wait_for_others(self.scope, self._on_state) and not self._wait_ready():
             return
         task_id = self._send()
         if task_id is None and self.before_delete:
@@ -118,13 +134,16 @@ class ActionStep:
 
     # ------------------------------------------------------------------ the steps
 
-    def _wait_ready(self) -> bool:
-        """Wait for the subscription and database to be active; False if already deleted."""
-        self.sub_raw = self._wait_subscription()
+    def _wait_ready(self, poller: Poller | None = None) -> bool:
+        """Wait for the subscription and database to be active; False if already deleted.
+
+        ``poller`` times the waits (default: the action's).
+        """
+        self.sub_raw = self._wait_subscription(poller)
         if not self.rules.waits_for_database:
             return True
         try:
-            self.db_raw = self._wait_database()
+            self.db_raw = self._wait_database(poller=poller)
         except NotFoundError:
             note = NOTHING_TO_BACK_UP if self.before_delete else self.rules.gone_note
             if note is None:
@@ -134,9 +153,12 @@ class ActionStep:
         return True
 
     def _send(self) -> str | None:
-        """Send the request; return the task id (None: a lost answer's change was seen)."""
+        """Send the request; return the task id (None: nothing to follow).
+
+        Nothing to follow: a lost answer's change was seen, or the database went away.
+        """
         request = self.action.request
-        refused_since: float | None = None
+        refusal: Refusal | None = None
         lost = 0
         while True:
             self.scope.poller.check_stop()
@@ -147,9 +169,13 @@ class ActionStep:
             except UnknownOutcomeError as exc:
                 lost += 1
                 trace: Trace | None = self._lost(exc, sent_at, lost)
+            except NotFoundError as exc:
+                trace = self._gone_on_send(exc)
             except (ConflictError, AuthenticationError) as exc:
-                refused_since = refused_since if refused_since is not None else self._now()
-                trace = self._refused(exc, refused_since)
+                refusal = Refusal(exc, refusal.since if refusal else self._now())
+                trace = self._refused(refusal)
+            except ApiError as exc:
+                trace = self._bad_request(exc)
             else:
                 self.sent = True
                 if self.rules.synchronous:
@@ -157,7 +183,7 @@ class ActionStep:
                 return tasks.task_id_of(answer, request.method, request.path)
             if trace is not None and not trace.resend:
                 return self._take(trace)
-            if not self._wait_ready():
+            if not self._ready_again(refusal):
                 return None  # deleted meanwhile: nothing left to send
 
     def _lost(self, exc: UnknownOutcomeError, sent_at: float, sends: int) -> Trace:
@@ -168,12 +194,49 @@ class ActionStep:
             self._take(trace)  # the note says it was sent again
         return trace
 
-    def _refused(self, exc: ApiError, since: float) -> Trace | None:
-        """Decide what a refused write means: an adoption, or wait (since ``since``) to resend."""
-        adopted = self.recovery.after_refusal(exc)
+    def _refused(self, refusal: Refusal) -> Trace | None:
+        """Decide what a refused write means: an adoption, or wait to send it again."""
+        adopted = self.recovery.after_refusal(refusal.error)
         if adopted is None:
-            self._back_off(exc, since)
+            self._back_off(refusal)
         return adopted
+
+    def _bad_request(self, exc: ApiError) -> Trace:
+        """Decide what another refusal means: a 4xx whose change is in place is done.
+
+        Raises:
+            ApiError: ``exc``, for any other error or when the change is not in place.
+        """
+        if type(exc) is not ApiError or not 400 <= exc.status < 500:
+            raise exc  # rate limits, outages, bad answers: not a refusal of the request
+        return self.recovery.after_bad_request(exc, self.db_id, self.sub_raw)
+
+    def _gone_on_send(self, exc: NotFoundError) -> Trace:
+        """Decide what a 404 to a delete or a backup before delete means: gone meanwhile.
+
+        Raises:
+            NotFoundError: ``exc``, for any other kind, or when the database is still there.
+        """
+        deletes = self.rules.settle is Settle.GONE
+        if not (deletes or self.before_delete) or not self.recovery.being_deleted(self.db_id):
+            raise exc
+        return Trace(DELETED_BY_OTHERS if deletes else NOTHING_TO_BACK_UP)
+
+    def _ready_again(self, refusal: Refusal | None) -> bool:
+        """Wait for the resources before sending again; False if the database is gone.
+
+        After a refusal the waits end with the busy timeout, which quotes the refusal.
+        """
+        if refusal is None:
+            return self._wait_ready()
+        try:
+            ready = self._wait_ready(self._busy_poller(refusal))
+        except WaitTimeoutError as exc:
+            still = f"{exc.what} still {exc.last_state}"
+            raise self._still_refused(refusal, still) from exc
+        if not ready and self.rules.settle is Settle.GONE:
+            self.note = DELETED_BY_OTHERS
+        return ready
 
     def _take(self, trace: Trace) -> str | None:
         """Record what a re-read decided; return the task to follow, if any."""
@@ -207,8 +270,12 @@ class ActionStep:
                 first_delay=FIRST_POLL_DELAY,
             )
         except TaskFailedError:
-            if not (self.before_delete and self.recovery.being_deleted(self.db_id)):
+            gone_is_done = self.before_delete or self.rules.settle is Settle.GONE
+            if not (gone_is_done and self.recovery.being_deleted(self.db_id)):
                 raise
+            if self.rules.settle is Settle.GONE:
+                self.note = DELETED_BY_OTHERS  # the delete failed: someone else's came first
+                return True
             self.note = NOTHING_TO_BACK_UP
             return False
         if self.rules.creates and self.db_id is None:
@@ -227,13 +294,15 @@ class ActionStep:
 
     # ------------------------------------------------------------------ waits
 
-    def _wait_subscription(self) -> Mapping[str, Any]:
+    def _wait_subscription(self, poller: Poller | None = None) -> Mapping[str, Any]:
         sid = self.action.subscription_id
         what = f"subscription {sid}"
         probe = status_probe(lambda: self.scope.get_object(paths.subscription(sid)), what)
-        return self.scope.poller.wait(what, "active", probe, noun="subscription")
+        return (poller or self.scope.poller).wait(what, "active", probe, noun="subscription")
 
-    def _wait_database(self, missing_ok: Callable[[], bool] | None = None) -> Mapping[str, Any]:
+    def _wait_database(
+        self, missing_ok: Callable[[], bool] | None = None, poller: Poller | None = None
+    ) -> Mapping[str, Any]:
         what = f"database {self.db_id}"
         path = self.scope.database_path(self.db_id)
 
@@ -245,7 +314,8 @@ class ActionStep:
                     raise
                 return {"status": "not found yet"}
 
-        return self.scope.poller.wait(what, "active", status_probe(fetch, what), noun="database")
+        probe = status_probe(fetch, what)
+        return (poller or self.scope.poller).wait(what, "active", probe, noun="database")
 
     def _wait_gone(self) -> None:
         what = f"database {self.db_id}"
@@ -262,17 +332,27 @@ class ActionStep:
 
         self.scope.poller.wait(what, "deleted", probe, noun="database")
 
-    def _back_off(self, exc: ApiError, since: float) -> None:
-        """Wait before re-sending a request refused as "not active"; time out at the deadline."""
-        poller = self.scope.poller
+    def _back_off(self, refusal: Refusal) -> None:
+        """Wait before sending a refused request again; time out at the busy deadline."""
+        poller = self._busy_poller(refusal)
         now = self._now()
-        state = " ".join(x for x in (f"HTTP {exc.status}", exc.error_type) if x)
+        answer = refusal_text(refusal.error)
         if now >= poller.deadline:
-            what = f"{exc.method} {exc.path}"
-            raise WaitTimeoutError(what, "accepted", state, poller.timeout) from exc
-        log.info("%s %s refused (%s); waiting to send again", exc.method, exc.path, state)
-        self.scope.status(f"refused ({state}), waiting to retry")
-        poller.pause(min(poll_delay(now - since), poller.deadline - now))
+            raise self._still_refused(refusal)
+        error = refusal.error
+        log.info("%s %s refused (%s); waiting to send again", error.method, error.path, answer)
+        self.scope.status(f"refused ({answer}), waiting to retry")
+        poller.pause(min(poll_delay(now - refusal.since), poller.deadline - now))
+
+    def _busy_poller(self, refusal: Refusal) -> Poller:
+        return self.scope.busy_poller(refusal.since, self._on_state)
+
+    def _still_refused(self, refusal: Refusal, still: str = "") -> WaitTimeoutError:
+        """Return the timeout of a write still refused: it quotes the API's last answer."""
+        error = refusal.error
+        answer = "; ".join(x for x in (refusal_text(error), still) if x)
+        seconds = self._busy_poller(refusal).timeout
+        return WaitTimeoutError(f"{error.method} {error.path}", "accepted", answer, seconds)
 
     # ------------------------------------------------------------------ helpers
 

@@ -277,6 +277,8 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
             plan,
             tracker,
             timeout=args.timeout,
+            busy_timeout=args.busy_timeout,
+            wait_for_others=args.wait_for_others,
             progress=tracker,
             stop_requested=lambda: stop["requested"],
             clock=runtime.clock,

@@ -110,6 +110,20 @@ def _add_apply(subparsers: Any) -> None:
         metavar="DURATION",
         help="longest wait for any one action, e.g. 90s, 30m, 1h (default 1h)",
     )
+    p.add_argument(
+        "--busy-timeout",
+        default="10m",
+        type=parse_duration,
+        metavar="DURATION",
+        help="longest wait for other work: another run's tasks, or a write refused as "
+        "busy / not active (default 10m; never longer than --timeout)",
+    )
+    p.add_argument(
+        "--no-wait-for-others",
+        dest="wait_for_others",
+        action="store_false",
+        help="fail at once when another run's task is unfinished instead of waiting for it",
+    )
     p.add_argument("--report", metavar="FILE", help="write the run as JSON")
     _add_api_options(p)
     p.set_defaults(run=commands.run_apply)

@@ -177,8 +177,9 @@ def test_409_until_the_deadline_times_out(account: SimAccount) -> None:
     busy_before_each_put(account, 1000)
     error = account.failure(update({"datasetSizeInGb": 2}), timeout=60)
     assert str(error) == (
-        f"update sessions (db 51170941): timed out after 60s waiting for PUT {DB_PATH} to be "
-        "accepted; last state seen: HTTP 409 DATABASE_NOT_ACTIVE"
+        f"update sessions (db 51170941): timed out after 59s waiting for PUT {DB_PATH} to be "
+        "accepted; last state seen: HTTP 409 DATABASE_NOT_ACTIVE: Database 51170941 is not "
+        "active (status: active-change-pending)"
     )
     assert account.get(DB_PATH)["datasetSizeInGb"] == 3
 

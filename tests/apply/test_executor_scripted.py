@@ -399,11 +399,13 @@ def test_409_not_active_is_waited_out_and_sent_again(api: FakeApi) -> None:
     assert api.dbs[DB]["datasetSizeInGb"] == 2
 
 
-def test_409_name_clash_fails_at_once(api: FakeApi) -> None:
+def test_409_name_clash_with_a_different_database_fails_at_once(api: FakeApi) -> None:
+    api.dbs[NEW_ID] = db_raw(NEW_ID, "reports", datasetSizeInGb=1)
     api.write_faults = ["409-name"]
-    error = failure(api, create())
+    error = failure(api, create(datasetSizeInGb=5))
     assert str(error) == (
-        f"create reports: POST {SUB_PATH}/databases: HTTP 409, DATABASE_NAME_EXISTS: name exists"
+        f"create reports (db {NEW_ID}): POST {SUB_PATH}/databases: HTTP 409, "
+        "DATABASE_NAME_EXISTS: name exists; it differs from this create in: datasetSizeInGb"
     )
     assert api.count("POST") == 1
 
