@@ -369,6 +369,17 @@ SCENARIOS: dict[str, tuple[dict[Route, Reply], tuple[str, ...], str]] = {
 }
 
 
+#: Scenarios that may end either way, both clear: which comes first, the deadline of the
+#: wait or the last of the polls the API may fail, depends on how long the client's retries
+#: of each poll take on this machine.
+ALSO_CLEAR = {
+    "task-html-500": [
+        SCENARIOS["task-html-500"][2],
+        "error: update sessions (db 51170941): GET /tasks/7c1f3f0e-0000-4000-8000-000000000001: "
+        "HTTP 500: 500 Internal Server Error; {url} still failing after 4 retries",
+    ]
+}
+
 CASES = [
     pytest.param(scenario, command, id=f"{scenario}-{command}")
     for scenario, (_, used, _) in SCENARIOS.items()
@@ -394,7 +405,7 @@ def test_a_bad_answer_fails_clearly_and_in_time(
     assert "Traceback" not in out + err
     assert "internal error" not in err
     lines = err.splitlines()
-    assert lines[-1] == expected.replace("{url}", url)
+    assert lines[-1] in [e.replace("{url}", url) for e in ALSO_CLEAR.get(scenario, [expected])]
     if command == "apply" and "update sessions" in expected:  # the run's report says it too
         assert lines[-2] == "Failed: " + lines[-1].removeprefix("error: ")
     assert elapsed < TIMEOUT + SLACK
