@@ -104,7 +104,7 @@ def test_validate_missing_env_names_file_and_line(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REPORTS_DB_PASSWORD")
-    code, _out, err = run(capsys, "validate", "examples/")
+    code, _out, err = run(capsys, "validate", "--require-env", "examples/")
     assert code == 1
     lines = err.splitlines()
     assert lines[-1] == "1 problem found."
@@ -283,14 +283,57 @@ def test_wrong_credentials_are_reported(
     assert "wrong-secret" not in err
 
 
-def test_validate_allow_missing_env(
+@pytest.mark.parametrize("flags", [(), ("--allow-missing-env",)])
+def test_validate_notes_unset_variables(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flags: tuple[str, ...],
+) -> None:
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    code, out, err = run(capsys, "validate", *flags, "examples/")
+    assert (code, out) == (0, "3 file(s) valid: 2 subscription(s), 8 database(s).\n")
+    assert err == (
+        "note: examples/prod/sessions.yaml:30:19: subscriptions[0].databases[0].password: "
+        "environment variable SESSIONS_DB_PASSWORD is not set (plan and apply need it)\n"
+    )
+
+
+def test_validate_require_env_makes_unset_variables_errors(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in PASSWORDS:
-        monkeypatch.delenv(name)
-    code, out, err = run(capsys, "validate", "--allow-missing-env", "examples/")
-    assert (code, err) == (0, "")
-    assert out == "3 file(s) valid: 2 subscription(s), 8 database(s).\n"
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    code, out, err = run(capsys, "validate", "--require-env", "examples/")
+    assert (code, out) == (1, "")
+    assert err == (
+        "examples/prod/sessions.yaml:30:19: subscriptions[0].databases[0].password: "
+        "environment variable SESSIONS_DB_PASSWORD is not set\n1 problem found.\n"
+    )
+
+
+def test_validate_still_reports_other_problems_without_secrets(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    spec = workdir / "examples" / "prod" / "sessions.yaml"
+    spec.write_text(spec.read_text("utf-8").replace("name:", "nmae:", 1), "utf-8")
+    code, _, err = run(capsys, "validate", "examples/")
+    assert code == 1
+    assert "unknown field 'nmae'" in err
+    assert "SESSIONS_DB_PASSWORD" not in err
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--yes")])
+def test_plan_and_apply_require_every_variable(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    code, _, err = run(capsys, *command, "examples/", "--api-url", "sim:")
+    assert code == 1
+    assert "environment variable SESSIONS_DB_PASSWORD is not set\n1 problem found.\n" in err
 
 
 def test_apply_runs_on_the_runtime_it_is_given(

@@ -33,21 +33,40 @@ EXIT_CHANGES = 2
 
 
 def run_validate(args: argparse.Namespace, runtime: Runtime) -> int:
-    """``reconciler validate``: load and validate only; no network.
+    """``reconciler validate``: load and validate only; no network, no secrets needed.
+
+    An unset ``${VAR}`` reads as a placeholder, so everything else is still checked; each
+    such reference is a note on stderr (with its location). With ``--require-env`` it is an
+    error, as it is for ``plan`` and ``apply``.
 
     Raises:
         SpecError: the spec files hold problems.
     """
     environ: Mapping[str, str] = os.environ
-    if args.allow_missing_env:
-        environ = _PlaceholderEnviron(os.environ)
+    placeholder = _PlaceholderEnviron(os.environ)
+    if not args.require_env:
+        environ = placeholder
     desired = _load(args.paths, environ)
+    if placeholder.missing:
+        _note_missing_env(args.paths)
     databases = sum(len(s.databases) for s in desired.subscriptions)
     print(
         f"{len(desired.files)} file(s) valid: {len(desired.subscriptions)} subscription(s), "
         f"{databases} database(s)."
     )
     return EXIT_OK
+
+
+def _note_missing_env(paths: Sequence[str]) -> None:
+    """Print a located note on stderr for every unset ``${VAR}`` in the spec files."""
+    from reconciler.errors import SpecError
+
+    try:
+        _load(paths)
+    except SpecError as exc:
+        for problem in exc.problems:
+            if problem.message.endswith(" not set"):
+                print(f"note: {problem} (plan and apply need it)", file=sys.stderr)
 
 
 def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -174,14 +193,20 @@ def _load(paths: Sequence[str], environ: Mapping[str, str] | None = None) -> Des
 
 
 class _PlaceholderEnviron(Mapping[str, str]):
-    """The environment, where every unset variable reads as a placeholder value."""
+    """The environment, where every unset variable reads as a placeholder value.
+
+    ``missing`` holds the names of the unset variables that were read.
+    """
 
     PLACEHOLDER = "unset-variable-placeholder"
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
+        self.missing: set[str] = set()
 
     def __getitem__(self, name: str) -> str:
+        if name not in self._environ:
+            self.missing.add(name)
         return self._environ.get(name, self.PLACEHOLDER)
 
     def __contains__(self, name: object) -> bool:

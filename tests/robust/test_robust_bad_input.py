@@ -101,7 +101,7 @@ def no_writes(sim: RunningSimulator) -> Iterator[None]:
 
 def spec_commands(spec: str, url: str) -> dict[str, list[str]]:
     return {
-        "validate": ["validate", spec],
+        "validate": ["validate", "--require-env", spec],
         "plan": ["plan", spec, "--api-url", url],
         "apply": ["apply", spec, "--yes", "--api-url", url],
     }
