@@ -175,7 +175,7 @@ def test_workflows_install_the_pinned_distribution(relative: str) -> None:
     text = (KIT / relative).read_text(encoding="utf-8")
     [package] = re.findall(r"^\s*RECONCILER_PACKAGE:\s*(\S+)", text, re.M)
     assert package == f"redis-cloud-reconciler=={__version__}"
-    assert re.findall(r"pip install[^\n]*", text) == [
+    assert re.findall(r"pip install [^\n]*", text) == [
         'pip install --quiet "$RECONCILER_PACKAGE"'
         if relative.startswith("gitlab/")
         else 'pip install "$RECONCILER_PACKAGE"'
