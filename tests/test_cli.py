@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -444,3 +445,60 @@ def test_refusal_reasons_are_kept_as_text() -> None:
 
 def test_dump_error_is_still_a_value_error() -> None:
     assert issubclass(errors.DumpError, ValueError)
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+@pytest.mark.parametrize("output", ["text", "markdown"])
+def test_plan_output_falls_back_on_narrow_encodings(
+    workdir: Path, encoding: str, output: str
+) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    argv = ["plan", "examples/", "--api-url", "sim:", "--format", output]
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", *argv], capture_output=True, env=env, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    text = done.stdout.decode(encoding)  # every byte is valid in the terminal's encoding
+    assert "redisVersion 7.2 -> 7.4" in text
+    assert "→" not in text
+    if encoding == "ascii":
+        assert 'Subscription 2001234 "prod" -- 5 databases live' in text.replace("&quot;", '"')
+
+
+def test_plan_output_keeps_symbols_on_utf8(workdir: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "examples/", "--api-url", "sim:"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "redisVersion 7.2 → 7.4" in done.stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("1 → 2", "1 -> 2"),
+        ("a — b…", "a -- b..."),
+        ("» backup", ">> backup"),
+        ("size ≥ 1 ≤ 2", "size >= 1 <= 2"),
+        ("naïve ☃", "na?ve ?"),
+        ("plain", "plain"),
+    ],
+)
+def test_ascii_fallback(text: str, shown: str) -> None:
+    from reconciler.cli.encoding import ascii_fallback
+
+    assert ascii_fallback(text) == shown
+
+
+def test_error_handler_writes_fallbacks_only_for_what_the_encoding_lacks() -> None:
+    from reconciler.cli.encoding import ERROR_HANDLER
+
+    assert "a → b — c".encode("cp1252", ERROR_HANDLER) == "a -> b — c".encode("cp1252")
+    assert "a → b — c".encode("ascii", ERROR_HANDLER) == b"a -> b -- c"

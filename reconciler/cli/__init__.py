@@ -24,6 +24,7 @@ from typing import Any
 
 from reconciler.cli.api import KEY_ENVS, SECRET_ENVS, open_api
 from reconciler.cli.commands import EXIT_CHANGES, EXIT_OK
+from reconciler.cli.encoding import use_fallbacks
 from reconciler.cli.parser import build_parser, parse_duration
 from reconciler.cli.runtime import Runtime
 from reconciler.errors import (
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     Every :class:`ReconcilerError` becomes its :func:`describe` text on stderr and its
     class's ``exit_code``. Bad flags exit (``SystemExit``) with 1, as argparse does.
     """
+    use_fallbacks(sys.stdout, sys.stderr)
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:
