@@ -502,3 +502,31 @@ def test_error_handler_writes_fallbacks_only_for_what_the_encoding_lacks() -> No
 
     assert "a → b — c".encode("cp1252", ERROR_HANDLER) == "a -> b — c".encode("cp1252")
     assert "a → b — c".encode("ascii", ERROR_HANDLER) == b"a -> b -- c"
+
+
+# --------------------------------------------------------------------------- state files
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("export", "--api-url", "sim:/nonexistent/x.json"),
+            "error: simulator state folder does not exist: /nonexistent "
+            "(in sim:/nonexistent/x.json)\n",
+        ),
+        (
+            ("plan", "examples/", "--api-url", "sim:/nonexistent/x.json"),
+            "error: simulator state folder does not exist: /nonexistent "
+            "(in sim:/nonexistent/x.json)\n",
+        ),
+        (
+            ("simulator", "--state", "/nonexistent/x.json", "--port", "0"),
+            "error: --state: folder does not exist: /nonexistent\n",
+        ),
+    ],
+)
+def test_missing_state_folder_is_a_one_line_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    assert run(capsys, *argv) == (1, "", message)

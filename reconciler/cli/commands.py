@@ -149,15 +149,21 @@ def run_simulator(args: argparse.Namespace, runtime: Runtime) -> int:
     """``reconciler simulator``: serve the API simulator until Ctrl-C.
 
     The simulator keeps real time: it serves other processes, whose clocks are real.
+
+    Raises:
+        UsageError: the folder of ``--state`` does not exist.
     """
     from pathlib import Path
 
     from reconciler.simulator import SimulatorConfig, serve_forever
 
+    state = Path(args.state) if args.state else None
+    if state is not None and not state.parent.is_dir():
+        raise UsageError(f"--state: folder does not exist: {state.parent}")
     config = SimulatorConfig(
         host=args.host,
         port=args.port,
-        state_path=Path(args.state) if args.state else None,
+        state_path=state,
         seed_path=Path(args.seed) if args.seed else None,
         api_key=args.api_key,
         api_secret=args.api_secret,
