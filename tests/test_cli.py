@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from reconciler import __version__, errors
-from reconciler.cli import Runtime, describe, main, parse_duration
+from reconciler.cli import Runtime, describe, main, parse_args, parse_duration
 from reconciler.simulator import RunningSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -530,3 +530,169 @@ def test_missing_state_folder_is_a_one_line_error(
     workdir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
 ) -> None:
     assert run(capsys, *argv) == (1, "", message)
+
+
+# --------------------------------------------------------------------------- global flags
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--api-url", "sim:", "plan", "examples/"),
+        ("plan", "examples/", "--api-url", "sim:"),
+        ("plan", "--api-url", "sim:", "examples/"),
+    ],
+)
+def test_api_url_before_or_after_the_command(
+    workdir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    assert out.endswith(
+        "Plan: 2 to create, 3 to update, 1 to upgrade, 1 to import, 1 to delete, 1 backup."
+        "  Unmanaged: 2.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose", "no_color"),
+    [
+        (("validate", "x"), 0, False),
+        (("-v", "validate", "x"), 1, False),
+        (("validate", "x", "-vv"), 2, False),
+        (("-v", "validate", "-v", "x"), 2, False),
+        (("--no-color", "plan", "x"), 0, True),
+        (("plan", "x", "--no-color"), 0, True),
+    ],
+)
+def test_global_flags_merge(argv: tuple[str, ...], verbose: int, no_color: bool) -> None:
+    args = parse_args(argv)
+    assert (args.verbose, args.no_color) == (verbose, no_color)
+    assert "command_verbose" not in vars(args)
+
+
+def test_no_color_wins_over_force_color(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, coloured, _ = run(capsys, "plan", "examples/", "--api-url", "sim:")
+    assert "\x1b[" in coloured
+    for argv in (("--no-color", "plan", "examples/"), ("plan", "examples/", "--no-color")):
+        code, out, _ = run(capsys, *argv, "--api-url", "sim:")
+        assert code == 0
+        assert "\x1b[" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (("plan", "examples/", "--for"), "usage: reconciler plan [-h]"),
+        (("plan", "examples/", "--bogus"), "usage: reconciler plan [-h]"),
+        (("validate", "examples/", "--require"), "usage: reconciler validate [-h]"),
+        (("--bogus", "validate", "examples/"), "usage: reconciler [-h]"),
+    ],
+)
+def test_abbreviations_and_unknown_flags_show_the_command_usage(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], usage: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    unknown = next(a for a in argv if a.startswith("--"))
+    assert err.endswith(f"error: unrecognized arguments: {unknown}\n")
+
+
+def test_an_abbreviated_global_flag_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--api", "sim:", "plan", "examples/"])
+    assert exc.value.code == 1
+    assert capsys.readouterr().err.endswith(
+        "reconciler: error: argument COMMAND: invalid choice: 'sim:' (choose from 'validate', "
+        "'plan', 'apply', 'export', 'simulator', 'show', 'schema')\n"
+    )
+
+
+# --------------------------------------------------------------------------- show, schema
+
+
+def test_show_renders_a_saved_plan_as_plan_printed_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for output in ("text", "markdown"):
+        code, printed, _ = run(
+            capsys, "plan", "examples/", "--api-url", "sim:", "--format", output, "--out", "p.json"
+        )
+        assert code == 0
+        monkeypatch.setenv("REDIS_API_URL", "http://127.0.0.1:9")  # show must not connect
+        assert run(capsys, "show", "p.json", "--format", output) == (0, printed, "")
+        monkeypatch.delenv("REDIS_API_URL")
+
+
+def test_show_json_is_the_plan_without_salt(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
+    code, out, err = run(capsys, "show", "--format", "json", "p.json")
+    assert (code, err) == (0, "")
+    saved = json.loads((workdir / "p.json").read_text("utf-8"))
+    assert json.loads(out) == {k: v for k, v in saved.items() if k not in ("salt", "specPaths")}
+    assert "salt" in saved
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "error: plan file not found: p.json\n"),
+        (
+            "[]",
+            "error: p.json is not a reconciler plan file (the top level is not a JSON "
+            "object); write one with: reconciler plan --out FILE\n",
+        ),
+    ],
+)
+def test_show_refuses_what_is_no_plan_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        (tmp_path / "p.json").write_text(content, "utf-8")
+    assert run(capsys, "show", "p.json") == (1, "", message)
+
+
+def test_show_refuses_a_plan_file_of_the_wrong_shape(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
+    saved = json.loads((workdir / "p.json").read_text("utf-8"))
+    del saved["actions"][0]["request"]
+    (workdir / "p.json").write_text(json.dumps(saved), "utf-8")
+    assert run(capsys, "show", "p.json") == (
+        1,
+        "",
+        "error: p.json is not a valid plan file: at actions/0: 'request' is a required property\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "file", "schema_id"),
+    [
+        ((), "reconciler.schema.json", "urn:redis-cloud-reconciler:schema:spec:1"),
+        (("--plan",), "plan.schema.json", "urn:redis-cloud-reconciler:schema:plan:1"),
+    ],
+)
+def test_schema_prints_the_packaged_schema(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], file: str, schema_id: str
+) -> None:
+    code, out, err = run(capsys, "schema", *argv)
+    assert (code, err) == (0, "")
+    assert out == (ROOT / "reconciler" / "schemas" / file).read_text("utf-8")
+    schema = json.loads(out)
+    assert schema["$id"] == schema_id
+    jsonschema.Draft202012Validator.check_schema(schema)

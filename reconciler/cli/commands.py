@@ -91,7 +91,7 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(plan))
     else:
-        sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
+        sys.stdout.write(render_text(plan, color=_color(sys.stdout, args)))
     if plan.refusals:
         raise PlanRefusedError(plan.refusals, command="plan")
     if args.out:
@@ -122,7 +122,7 @@ def run_apply(args: argparse.Namespace, runtime: Runtime) -> int:
         plan = _build_plan(client, desired, runtime, force=args.force, salt=salt)
         if saved and saved.fingerprint != plan.fingerprint:
             raise StalePlanError(args.plan)
-        sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
+        sys.stdout.write(render_text(plan, color=_color(sys.stdout, args)))
         if plan.refusals:
             raise PlanRefusedError(plan.refusals, command="apply")
         if not plan.has_changes:
@@ -235,9 +235,11 @@ def _build_plan(
     return build_plan(desired, live, force=force, salt=salt)
 
 
-def _color(stream: TextIO) -> bool:
+def _color(stream: TextIO, args: argparse.Namespace | None = None) -> bool:
     from reconciler.render import color_enabled
 
+    if args is not None and getattr(args, "no_color", False):
+        return False
     return color_enabled(stream, os.environ)
 
 
