@@ -696,3 +696,66 @@ def test_schema_prints_the_packaged_schema(
     schema = json.loads(out)
     assert schema["$id"] == schema_id
     jsonschema.Draft202012Validator.check_schema(schema)
+
+
+# --------------------------------------------------------------------------- folder walk
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "subscriptons:\n  - id: 1\n",
+            "examples/typo.yaml:1:1: subscriptons: unknown top-level key 'subscriptons' (did you "
+            "mean 'subscriptions'?); a YAML file without 'version' or 'subscriptions' is not "
+            "read as a spec",
+        ),
+        (
+            "x: 1\nVersoin: 1\n",
+            "examples/typo.yaml:2:1: Versoin: unknown top-level key 'Versoin' (did you mean "
+            "'version'?); a YAML file without 'version' or 'subscriptions' is not read as a spec",
+        ),
+    ],
+)
+def test_folder_walk_reports_a_misspelt_top_level_key(
+    workdir: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
+    (workdir / "examples" / "typo.yaml").write_text(content, "utf-8")
+    assert run(capsys, "validate", "examples/") == (1, "", f"{expected}\n1 problem found.\n")
+
+
+def test_folder_walk_skips_far_keys_and_lists_skipped_files_with_v(
+    workdir: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    (workdir / "examples" / "other.yaml").write_text("versions_of_things: 1\n", "utf-8")
+    (workdir / "examples" / ".hidden").mkdir()
+    caplog.set_level("INFO", logger="reconciler.spec.loader")
+    code, out, _ = run(capsys, "-v", "validate", "examples/")
+    assert (code, out) == (0, "3 file(s) valid: 2 subscription(s), 8 database(s).\n")
+    no_marker = "no 'version' or 'subscriptions' at the top"
+    assert [r.getMessage() for r in caplog.records if r.name == "reconciler.spec.loader"] == [
+        "skipping examples/.hidden: hidden folder",
+        "skipping examples/ci/gitlab/.gitlab-ci.yml: hidden file",
+        f"skipping examples/ci/github/apply-on-merge.yml: {no_marker}",
+        f"skipping examples/ci/github/drift-check.yml: {no_marker}",
+        f"skipping examples/ci/github/plan-comment.yml: {no_marker}",
+        f"skipping examples/other.yaml: {no_marker}",
+        f"skipping examples/simulator-seed.yaml: {no_marker}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("", "", 0),
+        ("version", "version", 0),
+        ("versoin", "version", 2),
+        ("subscriptons", "subscriptions", 1),
+        ("abc", "", 3),
+        ("kitten", "sitting", 3),
+    ],
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    from reconciler.spec.loader import edit_distance
+
+    assert edit_distance(a, b) == distance == edit_distance(b, a)

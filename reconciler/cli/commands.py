@@ -59,14 +59,19 @@ def run_validate(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def _note_missing_env(paths: Sequence[str]) -> None:
     """Print a located note on stderr for every unset ``${VAR}`` in the spec files."""
+    import logging
+
     from reconciler.errors import SpecError
 
+    logging.disable(logging.INFO)  # the first load logged already
     try:
         _load(paths)
     except SpecError as exc:
         for problem in exc.problems:
             if problem.message.endswith(" not set"):
                 print(f"note: {problem} (plan and apply need it)", file=sys.stderr)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
