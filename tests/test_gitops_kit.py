@@ -29,6 +29,7 @@ import pytest
 from reconciler import __version__
 from reconciler.cloud import ApiClient
 from reconciler.simulator import start_for_url
+from reconciler.spec.yamlio import safe_load
 from reconciler.spec.yamlload import read_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,6 +192,16 @@ def test_workflows_use_actions_off_node20(relative: str) -> None:
     assert [(name, int(major) > newest_node20[name]) for name, major in uses] == [
         (name, True) for name, _ in uses
     ]
+
+
+def test_action_installs_the_pinned_distribution() -> None:
+    action = safe_load((ROOT / "action.yml").read_text("utf-8"))
+    assert action["inputs"]["version"]["default"] == __version__
+    steps = action["runs"]["steps"]
+    assert [s.get("uses") for s in steps] == ["actions/setup-python@v6", None, None]
+    assert steps[1]["run"] == 'python -m pip install "redis-cloud-reconciler==$RECONCILER_VERSION"'
+    # inputs reach the shell through the environment, never spliced into the script
+    assert all("${{" not in s.get("run", "") for s in steps)
 
 
 def test_docs_install_the_distribution_name() -> None:
