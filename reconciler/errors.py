@@ -177,11 +177,13 @@ class MalformedPlanError(ReconcilerError):
 class StalePlanError(ReconcilerError):
     """The live account or the spec changed since the saved plan was made."""
 
-    def __init__(self, plan_file: str) -> None:
+    def __init__(self, plan_file: str, moved: Sequence[str] = ()) -> None:
         self.plan_file = plan_file
+        self.moved = tuple(moved)
+        lines = "".join(f"\n  - {line}" for line in self.moved)
         super().__init__(
             f"plan is stale: {plan_file} no longer matches the spec and the live account; "
-            "run plan again and review it"
+            f"run plan again and review it{lines}"
         )
 
 
@@ -241,6 +243,7 @@ class ApplyInterruptedError(ReconcilerError):
 
     exit_code: ClassVar[int] = EXIT_INTERRUPTED
 
-    def __init__(self, report: Any) -> None:
+    def __init__(self, report: Any, how: str = "stopped after the current request") -> None:
         self.report = report
+        self.how = how
         super().__init__("interrupted")

@@ -5,7 +5,9 @@ A :class:`Secret` wraps a resolved secret string (a password, a URI with credent
 must send the value calls :meth:`Secret.reveal` at the last moment (the HTTP client does,
 through :func:`reveal`). :func:`salted_digest` lets a plan file compare secrets without
 holding them. :func:`mask_uri` and :func:`mask_text` hide the ``user:password@`` part of
-URIs in plain strings.
+URIs in plain strings; :func:`mask_url` also hides query values, and :func:`url_secrets`
+names the values it hid. :func:`scrub` masks every encoded form of a secret (percent, HTML
+entity, JSON escape), and :class:`ScrubbingFilter` does so for log records.
 
 Every function over JSON-like values (:func:`reveal`, :func:`masked`, :func:`salted_digest`,
 :func:`contains_secret`, :func:`clear_values`) walks it with :func:`map_leaves` or
@@ -14,9 +16,13 @@ Every function over JSON-like values (:func:`reveal`, :func:`masked`, :func:`sal
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 MASK = "(sensitive)"
@@ -147,12 +153,119 @@ def clear_values(value: Any) -> Iterator[str]:
             yield leaf.reveal()
 
 
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
+def scrub(text: str, secrets: Iterable[str]) -> str:
     """Return ``text`` with every non-empty value of ``secrets`` replaced by the mask.
 
-    Pass longer secrets first, so that one containing another is masked whole.
+    Every encoded form is masked too, even mixed within one value: percent-encoding (either
+    hex case, ``+`` for a space), HTML entities (named, decimal, hex) and JSON escapes
+    (``\\uXXXX``, ``\\"``). Longer secrets are masked first, so that one containing another
+    is masked whole.
     """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+        if any(c in text for c in "%&\\+"):
+            text = _encoded_pattern(secret).sub(MASK, text)
     return text
+
+
+_NAMED_ENTITIES = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_pattern(secret: str) -> re.Pattern[str]:
+    """A pattern matching ``secret`` with each character in any of its encodings."""
+    return re.compile("".join(_char_pattern(c) for c in secret))
+
+
+def _char_pattern(char: str) -> str:
+    code = ord(char)
+    percent = "".join(f"%{byte:02x}" for byte in char.encode())
+    forms = [
+        f"(?i:{re.escape(percent)})",
+        f"&#0*{code};",
+        f"(?i:&#x0*{code:x};)",
+    ]
+    if code <= 0xFFFF:
+        forms.append(f"(?i:\\\\u{code:04x})")
+    if char in _NAMED_ENTITIES:
+        forms.append(f"&{_NAMED_ENTITIES[char]};")
+    if char in '"\\/':
+        forms.append(re.escape("\\" + char))
+    if char == " ":
+        forms.append(r"\+")
+    # The character itself last: a longer escape (a JSON-escaped backslash) must win.
+    return "(?:" + "|".join([*forms, re.escape(char)]) + ")"
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def mask_url(url: str) -> str:
+    """Return ``url`` with its ``user:password@`` part and every query value masked."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = MASK + "@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{name}={MASK}" if sep else name
+        for name, sep, _ in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+#: Shorter values hidden in a URL are not scrubbed from free text: masking every "1" or
+#: "abc" would garble messages, and so short a value guards nothing.
+URL_SECRET_MIN = 4
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """Return the values :func:`mask_url` hides in ``url``, raw and decoded, to scrub elsewhere.
+
+    They are the whole ``user:password`` part, the password (or a lone token before ``@``)
+    and every query value, each of at least :data:`URL_SECRET_MIN` characters.
+    """
+    parts = urllib.parse.urlsplit(url)
+    found: list[str] = []
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rpartition("@")[0]
+        found += [userinfo, userinfo.partition(":")[2] or userinfo]
+    found += [item.partition("=")[2] for item in parts.query.split("&")]
+    decoded = [urllib.parse.unquote_plus(value) for value in found]
+    return tuple(dict.fromkeys(v for v in (*found, *decoded) if len(v) >= URL_SECRET_MIN))
+
+
+# --------------------------------------------------------------------------- logging
+
+
+class ScrubbingFilter(logging.Filter):
+    """A log filter that masks every registered secret (any encoding) in each record.
+
+    The record's message is formatted, scrubbed and frozen (``args`` emptied); so is the
+    text of its exception, if any. Attach it to the handlers, where records of every logger
+    pass.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: tuple[str, ...] = ()
+
+    def add(self, *secrets: str) -> None:
+        """Mask these values too, from now on (empty ones are ignored)."""
+        with self._lock:
+            self._secrets = tuple(dict.fromkeys((*self._secrets, *(s for s in secrets if s))))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = self._secrets
+        if secrets:
+            record.msg = scrub(mask_text(record.getMessage()), secrets)
+            record.args = None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = scrub(record.exc_text, secrets)
+        return True
+
+
+#: The filter the command line attaches to its log handlers.
+LOG_SCRUBBER = ScrubbingFilter()

@@ -666,7 +666,7 @@ def test_show_refuses_what_is_no_plan_file(
     assert run(capsys, "show", "p.json") == (1, "", message)
 
 
-def test_show_refuses_a_plan_file_of_the_wrong_shape(
+def test_show_refuses_an_edited_plan_file(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
@@ -676,7 +676,24 @@ def test_show_refuses_a_plan_file_of_the_wrong_shape(
     assert run(capsys, "show", "p.json") == (
         1,
         "",
-        "error: p.json is not a valid plan file: at actions/0: 'request' is a required property\n",
+        "error: plan file p.json was modified after it was written: its content does not "
+        "match its fingerprint; run plan --out again and review it\n",
+    )
+
+
+def test_a_plan_of_the_wrong_shape_is_refused_before_rendering(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli.show import check_plan_shape
+
+    run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
+    saved = json.loads((workdir / "p.json").read_text("utf-8"))
+    check_plan_shape("p.json", saved)  # a plan file as written passes
+    del saved["actions"][0]["request"]
+    with pytest.raises(errors.UsageError) as exc:
+        check_plan_shape("p.json", saved)
+    assert str(exc.value) == (
+        "p.json is not a valid plan file: at actions/0: 'request' is a required property"
     )
 
 
@@ -724,16 +741,22 @@ def test_folder_walk_reports_a_misspelt_top_level_key(
     assert run(capsys, "validate", "examples/") == (1, "", f"{expected}\n1 problem found.\n")
 
 
-def test_folder_walk_skips_far_keys_and_lists_skipped_files_with_v(
-    workdir: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_folder_walk_skips_far_keys_and_lists_skipped_files_with_v(workdir: Path) -> None:
     (workdir / "examples" / "other.yaml").write_text("versions_of_things: 1\n", "utf-8")
     (workdir / "examples" / ".hidden").mkdir()
-    caplog.set_level("INFO", logger="reconciler.spec.loader")
-    code, out, _ = run(capsys, "-v", "validate", "examples/")
-    assert (code, out) == (0, "3 file(s) valid: 2 subscription(s), 8 database(s).\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "-v", "validate", "examples/"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        "3 file(s) valid: 2 subscription(s), 8 database(s).\n",
+    )
+    logged = [line.split(": ", 1)[1] for line in done.stderr.splitlines() if "skipping" in line]
     no_marker = "no 'version' or 'subscriptions' at the top"
-    assert [r.getMessage() for r in caplog.records if r.name == "reconciler.spec.loader"] == [
+    assert logged == [
         "skipping examples/.hidden: hidden folder",
         "skipping examples/ci/gitlab/.gitlab-ci.yml: hidden file",
         f"skipping examples/ci/github/apply-on-merge.yml: {no_marker}",

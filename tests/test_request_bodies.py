@@ -50,9 +50,9 @@ from reconciler.spec import load_schema, load_spec
 
 PROJECT = Path(__file__).resolve().parents[1]
 PROD = 2001234
-OWN_KEYS = {"name", "state", "lifecycle", "import"}
+OWN_KEYS = {"name", "databaseId", "state", "lifecycle", "import", "tags"}
 SPEC_FIELDS = set(load_schema()["$defs"]["Database"]["properties"]) - OWN_KEYS
-COMPARED = {row.name for row in CATALOGUE if row.compared}
+COMPARED = {row.name for row in CATALOGUE if row.compared and row.read_back is not None}
 #: Sent by the Go SDK and the Terraform provider, accepted by the API, absent from OpenAPI.
 NOT_IN_OPENAPI = {"autoMinorVersionUpgrade": {"type": "boolean"}}
 REQUEST_SCHEMAS = {
@@ -76,7 +76,7 @@ EVERYTHING: dict[str, Any] = {
     "datasetSizeInGb": 2.5,
     "redisVersion": "7.4",
     "respVersion": "resp3",
-    "supportOSSClusterApi": True,
+    "supportOSSClusterApi": False,
     "useExternalEndpointForOSSClusterApi": False,
     "dataPersistence": "snapshot-every-1-hour",
     "dataEvictionPolicy": "allkeys-lfu",
@@ -124,7 +124,7 @@ EVERYTHING_CHANGED: dict[str, Any] = {
     "datasetSizeInGb": 3,
     "redisVersion": "8.2",
     "respVersion": "resp2",
-    "supportOSSClusterApi": False,
+    "supportOSSClusterApi": True,
     "useExternalEndpointForOSSClusterApi": True,
     "dataPersistence": "aof-every-write",
     "dataEvictionPolicy": "volatile-ttl",
@@ -139,7 +139,7 @@ EVERYTHING_CHANGED: dict[str, Any] = {
         "storagePath": "s3://backups/everything",
     },
     "sourceIp": ["172.16.0.0/12"],
-    "clientTlsCertificates": [{"publicCertificatePEMString": CERT.replace("MIIB", "MIIC")}],
+    "clientTlsCertificates": [],  # the API tells only whether some are set: removing shows
     "enableTls": False,
     "enableDefaultUser": True,
     "password": "changed-Password-5",
@@ -149,8 +149,20 @@ EVERYTHING_CHANGED: dict[str, Any] = {
     "autoMinorVersionUpgrade": True,
     "lifecycle": {"backupBeforeUpdate": True},
 }
-LEGACY: dict[str, Any] = {"name": "legacy-sized", "memoryLimitInGb": 1}
-LEGACY_CHANGED = {**LEGACY, "memoryLimitInGb": 2}
+#: The deprecated forms: memory limit, periodic backup path, one client certificate.
+LEGACY: dict[str, Any] = {
+    "name": "legacy-sized",
+    "memoryLimitInGb": 1,
+    "periodicBackupPath": "s3://backups/legacy",
+    "clientSslCertificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "averageItemSizeInBytes": 1000,
+}
+LEGACY_CHANGED = {
+    **LEGACY,
+    "memoryLimitInGb": 2,
+    "periodicBackupPath": "s3://backups/legacy-2",
+    "clientSslCertificate": "",
+}
 MEMCACHED: dict[str, Any] = {
     "name": "memcache",
     "protocol": "memcached",
@@ -314,7 +326,11 @@ def test_the_exception_is_accepted_and_is_the_only_one() -> None:
 
 #: Valid values of each spec field, from the scenarios above.
 POOLS: dict[str, list[Any]] = {
-    name: [value for value in (EVERYTHING.get(name), EVERYTHING_CHANGED.get(name)) if value]
+    name: [
+        value
+        for source in (EVERYTHING, EVERYTHING_CHANGED, LEGACY, LEGACY_CHANGED)
+        if (value := source.get(name))
+    ]
     for name in SPEC_FIELDS
 }
 POOLS.update(

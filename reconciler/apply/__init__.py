@@ -12,5 +12,6 @@
 
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.progress import make_progress
+from reconciler.apply.report import ActionOutcome, ActionSummary, ApplyReport
 
-__all__ = ["apply_plan", "make_progress"]
+__all__ = ["ActionOutcome", "ActionSummary", "ApplyReport", "apply_plan", "make_progress"]

@@ -98,7 +98,7 @@ def _problems(exc: SpecError) -> str:
 
 
 def _interrupted(exc: ApplyInterruptedError) -> str:
-    return f"{exc.report.summary_text()}\nInterrupted: stopped after the current request."
+    return f"{exc.report.summary_text()}\nInterrupted: {exc.how}."
 
 
 def _apply_failed(exc: ApplyFailedError) -> str:

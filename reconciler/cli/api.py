@@ -6,6 +6,7 @@ load ``requests``.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ def open_api(api_url: str | None, runtime: Runtime | None = None) -> Iterator[Ap
         UsageError: missing credentials or a refused URL.
     """
     from reconciler.cloud import DEFAULT_API_URL, check_api_url
+    from reconciler.secrets import url_secrets
 
     runtime = runtime or Runtime()
     url = api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL
@@ -44,10 +46,20 @@ def open_api(api_url: str | None, runtime: Runtime | None = None) -> Iterator[Ap
         ):
             yield client
         return
-    base = check_api_url(url)
     key, secret = credentials(os.environ)
+    _scrub_logs(secret, *url_secrets(url))
+    base = check_api_url(url)
     with _client(base, key, secret, runtime) as client:
         yield client
+
+
+def _scrub_logs(*secrets: str) -> None:
+    """Mask ``secrets`` (in any encoding) in every log line from now on, at any verbosity."""
+    from reconciler.secrets import LOG_SCRUBBER
+
+    LOG_SCRUBBER.add(*secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(LOG_SCRUBBER)
 
 
 def _client(base_url: str, key: str, secret: str, runtime: Runtime) -> ApiClient:

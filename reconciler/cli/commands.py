@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from reconciler.cli.abort import RunTracker
 from reconciler.cli.api import open_api
 from reconciler.cli.runtime import Runtime
 from reconciler.errors import (
@@ -85,12 +86,20 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
     """
     import secrets
 
-    from reconciler.render import render_json, render_markdown, render_text, write_plan_file
+    from reconciler.render import (
+        plan_file_document,
+        render_json,
+        render_markdown,
+        render_text,
+        write_plan_file,
+    )
 
     desired = _load(args.paths)
     salt = secrets.token_hex(16)
     with open_api(args.api_url, runtime) as client:
-        plan = _build_plan(client, desired, runtime, force=args.force, salt=salt)
+        plan, basis = _build_plan(
+            client, desired, runtime, force=args.force, salt=salt, basis=bool(args.out)
+        )
     if args.format == "json":
         sys.stdout.write(render_json(plan))
     elif args.format == "markdown":
@@ -100,7 +109,10 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
     if plan.refusals:
         raise PlanRefusedError(plan.refusals, command="plan")
     if args.out:
-        write_plan_file(args.out, plan, salt=salt, spec_paths=args.paths)
+        document = plan_file_document(
+            plan, salt=salt, spec_paths=args.paths, filters=_filters(args), basis=basis
+        )
+        write_plan_file(args.out, document)
         print(f"Plan saved to {args.out}.", file=sys.stderr)
     if args.detailed_exitcode and (plan.has_changes or plan.notices):
         return EXIT_CHANGES
@@ -118,15 +130,22 @@ def run_apply(args: argparse.Namespace, runtime: Runtime) -> int:
     """
     import secrets
 
-    from reconciler.render import read_plan_file, render_text
+    from reconciler.render import plan_file_document, read_plan_file, render_text, stale_reasons
 
     desired = _load(args.paths)
     saved = read_plan_file(args.plan) if args.plan else None
     salt = saved.salt if saved else secrets.token_hex(16)
     with open_api(args.api_url, runtime) as client:
-        plan = _build_plan(client, desired, runtime, force=args.force, salt=salt)
-        if saved and saved.fingerprint != plan.fingerprint:
-            raise StalePlanError(args.plan)
+        plan, basis = _build_plan(
+            client, desired, runtime, force=args.force, salt=salt, basis=saved is not None
+        )
+        if saved:
+            fresh = plan_file_document(
+                plan, salt=salt, spec_paths=args.paths, filters=_filters(args), basis=basis
+            )
+            moved = stale_reasons(saved.data, fresh)
+            if moved:
+                raise StalePlanError(args.plan, moved)
         sys.stdout.write(render_text(plan, color=_color(sys.stdout, args)))
         if plan.refusals:
             raise PlanRefusedError(plan.refusals, command="apply")
@@ -231,13 +250,28 @@ class _PlaceholderEnviron(Mapping[str, str]):
 
 
 def _build_plan(
-    client: ApiClient, desired: DesiredState, runtime: Runtime, *, force: bool, salt: str
-) -> Plan:
+    client: ApiClient,
+    desired: DesiredState,
+    runtime: Runtime,
+    *,
+    force: bool,
+    salt: str,
+    basis: bool = False,
+) -> tuple[Plan, dict[str, Any]]:
+    """Return the plan and, with ``basis``, the digests a plan file keeps (else {})."""
     from reconciler.cloud import read_live
-    from reconciler.planning import build_plan
+    from reconciler.planning import build_plan, fingerprint_basis
+    from reconciler.preflight import check_account
 
     live = read_live(client, desired, concurrency=runtime.read_concurrency)
-    return build_plan(desired, live, force=force, salt=salt)
+    check_account(client, desired, live)  # raises SpecError before any change
+    plan = build_plan(desired, live, force=force, salt=salt)
+    return plan, fingerprint_basis(live, desired, salt) if basis else {}
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags that shape a plan, as a plan file records them."""
+    return {"force": bool(args.force)}
 
 
 def _color(stream: TextIO, args: argparse.Namespace | None = None) -> bool:
@@ -274,13 +308,14 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     progress = make_progress(sys.stdout, tty=sys.stdout.isatty())
+    tracker = RunTracker(client, progress, runtime.clock, runtime.wall_clock)
     report = None
     try:
         report = apply_plan(
             plan,
-            client,
+            tracker,
             timeout=args.timeout,
-            progress=progress,
+            progress=tracker,
             stop_requested=lambda: stop["requested"],
             clock=runtime.clock,
             sleep=runtime.sleep,
@@ -289,6 +324,9 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
     except (ApplyFailedError, ApplyInterruptedError) as exc:
         report = exc.report
         raise
+    except KeyboardInterrupt:  # the second Ctrl-C: report what was under way, exit 130
+        report = tracker.aborted_report(plan.actions)
+        raise ApplyInterruptedError(report, how="aborted at once by a second Ctrl-C") from None
     finally:
         signal.signal(signal.SIGINT, previous)
         if report is not None and args.report:

@@ -45,7 +45,7 @@ def run_show(args: argparse.Namespace, runtime: Runtime) -> int:
     from reconciler.render import color_enabled, read_plan_file, render_markdown, render_text
 
     data = read_plan_file(args.planfile).data
-    _check_shape(args.planfile, data)
+    check_plan_shape(args.planfile, data)
     if args.format == "json":
         shown = {k: v for k, v in data.items() if k not in _PLAN_FILE_ONLY}
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
@@ -69,7 +69,7 @@ def schema_text(name: str) -> str:
     return resource.read_text(encoding="utf-8")
 
 
-def _check_shape(path: str, data: dict[str, Any]) -> None:
+def check_plan_shape(path: str, data: dict[str, Any]) -> None:
     """Raise UsageError naming the first place ``data`` breaks the plan schema."""
     import jsonschema
 

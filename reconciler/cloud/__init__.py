@@ -12,10 +12,12 @@
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
 - :mod:`~reconciler.cloud.tags` — database tags: their answers, the body that sets them.
+- :mod:`~reconciler.cloud.lookups` — :class:`AccountLookups`, the values the account offers.
 """
 
 from reconciler.cloud import paths
 from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
+from reconciler.cloud.lookups import AccountLookups, Offered
 from reconciler.cloud.pages import database_pages
 from reconciler.cloud.reader import read_live
 from reconciler.cloud.tags import read_tags, tags_body, tags_of, with_tags
@@ -24,8 +26,10 @@ from reconciler.cloud.wire import Answer, Transport, TransportError
 
 __all__ = [
     "DEFAULT_API_URL",
+    "AccountLookups",
     "Answer",
     "ApiClient",
+    "Offered",
     "RequestsTransport",
     "Transport",
     "TransportError",

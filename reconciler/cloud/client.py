@@ -35,7 +35,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.cloud.errorbody import error_details
-from reconciler.cloud.ratelimit import RateBudget, rate_limit_delay
+from reconciler.cloud.ratelimit import RateBudget, describe_wait, rate_limit_delay
 from reconciler.cloud.transport import RequestsTransport
 from reconciler.cloud.wire import Answer, Transport, TransportError
 from reconciler.errors import (
@@ -49,7 +49,7 @@ from reconciler.errors import (
     UnknownOutcomeError,
     UsageError,
 )
-from reconciler.secrets import clear_values, mask_uri, reveal
+from reconciler.secrets import clear_values, mask_url, reveal, url_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def check_api_url(url: str) -> str:
     except ValueError:
         host = ""
     if parts.scheme.lower() not in ("http", "https") or not host:
-        raise UsageError(f"invalid API URL {mask_uri(url)!r}: expected https://HOST[/PATH]")
+        raise UsageError(f"invalid API URL {mask_url(url)!r}: expected https://HOST[/PATH]")
     if parts.scheme.lower() == "http" and not _is_loopback(host):
         raise UsageError(f"refusing plain http:// to a non-loopback host {host!r}: use https://")
     return text
@@ -123,6 +123,8 @@ class ApiClient:
         transport: Transport | None = None,
     ) -> None:
         self._base_url = check_api_url(base_url)
+        # Credentials or tokens in the URL itself are never shown.
+        self._shown_url = mask_url(self._base_url)
         self._timeout = timeout
         self._rate_limit_wait_max = rate_limit_wait_max
         self._get_retries = get_retries
@@ -131,7 +133,7 @@ class ApiClient:
         self._count_lock = threading.Lock()
         self._request_count = 0
         # An error body may echo the request headers back: scrubbed like request secrets.
-        self._credentials = (api_key, api_secret)
+        self._credentials = (api_key, api_secret, *url_secrets(self._base_url))
         self._headers = _request_headers(api_key, api_secret)
         if transport is None:
             transport = RequestsTransport(get_retries=get_retries, backoff_factor=backoff_factor)
@@ -233,10 +235,10 @@ class ApiClient:
 
     def _transport_error(self, exc: TransportError, method: str, path: str) -> ApiError:
         if not exc.sent:
-            described = f"cannot reach {self._base_url}: {exc.reason}"
+            described = f"cannot reach {self._shown_url}: {exc.reason}"
             return ApiUnavailableError(method, path, 0, "", described)
         if method == "GET":
-            described = f"request to {self._base_url} failed: {exc.reason}"
+            described = f"request to {self._shown_url} failed: {exc.reason}"
             return ApiUnavailableError(method, path, 0, "", described)
         described = f"request sent but {exc.reason}; {_UNKNOWN_OUTCOME}"
         return UnknownOutcomeError(method, path, 0, "", described)
@@ -247,12 +249,12 @@ class ApiClient:
         status = answer.status
         error_type, description = _error_details(answer, (*secrets, *self._credentials))
         if 300 <= status < 400:
-            location = mask_uri(answer.header("Location") or "")
+            location = mask_url(answer.header("Location") or "")
             description = f"unexpected redirect to {location or '(no location)'}"
         kind: type[ApiError] = _STATUS_ERRORS.get(status, ApiError)
         if status >= 500 and method == "GET":
             kind = ApiUnavailableError
-            retried = f"{self._base_url} still failing after {self._get_retries} retries"
+            retried = f"{self._shown_url} still failing after {self._get_retries} retries"
             description = "; ".join(x for x in (description, retried) if x)
         elif status >= 500:
             kind = UnknownOutcomeError
@@ -265,7 +267,8 @@ class ApiClient:
         error_type, _ = _error_details(answer, self._credentials)
         description = (
             f"too many requests; gave up after waiting {waited:.0f}s "
-            f"(the next wait, {delay:.0f}s, would pass the {self._rate_limit_wait_max:.0f}s limit)"
+            f"(the next wait, {describe_wait(delay)}, would pass the "
+            f"{describe_wait(self._rate_limit_wait_max)} limit)"
         )
         return RateLimitedError(method, path, 429, error_type, description)
 

@@ -19,28 +19,33 @@ from reconciler.errors import BadResponseError, NotFoundError
 from reconciler.model import LiveDatabase, LiveSubscription
 
 PAGE_SIZE = 100
+#: Pages read of one subscription before giving up on a list that never ends (10,000
+#: databases at the default page size: far beyond what one subscription holds).
+MAX_PAGES = 100
 
 #: ``get(path, params)``: the client's GET (or one that also checks a stop flag).
 Get = Callable[[str, Mapping[str, Any]], Any]
 
 
 def database_pages(
-    get: Get, subscription_id: int, page_size: int = PAGE_SIZE
+    get: Get, subscription_id: int, page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES
 ) -> Iterator[list[LiveDatabase]]:
     """Yield the databases of each page, in order, each database once, until the end.
 
-    The end is a 404, a short page, a page adding nothing new (a server ignoring
-    ``offset``), or as many databases read as ``numberOfDatabases`` says exist (so 100
-    databases cost one page).
+    The end is a 404, a short or empty page, or as many databases read as
+    ``numberOfDatabases`` says exist (so 100 databases cost one page). A database listed
+    again on a later page (the list shifted) is yielded once.
 
     Raises:
-        BadResponseError: a page of an unexpected shape, or a page without ``databases``
-            while ``numberOfDatabases`` says more exist.
+        BadResponseError: a page of an unexpected shape; a page without ``databases`` while
+            ``numberOfDatabases`` says more exist; a page longer than ``limit``; a full page
+            that only repeats databases already listed (the server ignores ``offset``); or
+            more than ``max_pages`` pages (the list does not end).
     """
     path = paths.databases(subscription_id)
     seen: set[int] = set()
-    offset = 0
-    while True:
+    for number in range(max_pages):
+        offset = number * page_size
         try:
             page = get(path, {"offset": offset, "limit": page_size})
         except NotFoundError:
@@ -48,16 +53,31 @@ def database_pages(
         shown = f"{path}?offset={offset}&limit={page_size}"
         block = subscription_block(page, subscription_id, shown)
         entries = _entries(block, len(seen), shown)
+        if len(entries) > page_size:
+            raise _bad(
+                shown,
+                f"the page holds {len(entries)} databases, more than its limit of {page_size}",
+            )
         fresh = []
         for index, entry in enumerate(entries):
             database = live_database(entry, shown, f"database entry {index}")
             if database.id not in seen:
                 seen.add(database.id)
                 fresh.append(database)
+        if entries and not fresh:
+            raise _bad(shown, "the page only repeats databases already listed: offset ignored")
         yield fresh
-        if _last_page(len(entries), len(fresh), len(seen), page_size, block):
+        if _last_page(len(entries), len(seen), page_size, block):
             return
-        offset += page_size
+    shown = f"{path}?offset={max_pages * page_size}&limit={page_size}"
+    raise _bad(
+        shown,
+        f"the database list does not end: stopped after {max_pages} pages ({len(seen)} databases)",
+    )
+
+
+def _bad(shown: str, description: str) -> BadResponseError:
+    return BadResponseError("GET", shown, 200, "", description)
 
 
 def _entries(block: Mapping[str, Any], read: int, shown: str) -> list[Any]:
@@ -84,14 +104,12 @@ def _total(block: Mapping[str, Any]) -> int | None:
     return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
-def _last_page(
-    page_length: int, new: int, total_read: int, page_size: int, block: Mapping[str, Any]
-) -> bool:
+def _last_page(page_length: int, total_read: int, page_size: int, block: Mapping[str, Any]) -> bool:
     """True when no further page can hold a database."""
     total = _total(block)
     if total is not None and total_read >= total:
         return True
-    return page_length < page_size or new == 0
+    return page_length < page_size
 
 
 def subscription_block(page: Any, subscription_id: int, shown: str) -> Mapping[str, Any]:

@@ -50,3 +50,14 @@ def database_tags(subscription_id: int, database_id: int | str) -> str:
 def task(task_id: str) -> str:
     """``GET`` one task."""
     return f"{TASKS}/{task_id}"
+
+
+# Account lookups: the values the account offers (read by the plan's preflight checks).
+REDIS_VERSIONS = "/subscriptions/redis-versions"
+"""``GET`` the Redis versions a subscription offers (query ``subscriptionId``)."""
+DATABASE_MODULES = "/database-modules"
+"""``GET`` the modules (advanced capabilities) the account offers."""
+QUERY_PERFORMANCE_FACTORS = "/query-performance-factors"
+"""``GET`` the query performance factors the account offers."""
+DATA_PERSISTENCE = "/data-persistence"
+"""``GET`` the data persistence options the account offers."""

@@ -27,6 +27,8 @@ _BACKOFF_CAP = 60.0
 _MIN_RATE_LIMIT_WAIT = 1.0
 _RATE_WINDOW = 60.0
 _BUDGET_RESERVE = 0
+#: The longest wait a 429 can ask for; a larger (or absurd, like 1e308) value is clamped.
+MAX_RETRY_AFTER = 3600.0
 
 #: ``header(name)``: an answer's header value (any case), or None.
 HeaderLookup = Callable[[str], "str | None"]
@@ -73,14 +75,23 @@ class RateBudget:
 
 
 def rate_limit_delay(header: HeaderLookup, attempt: int) -> float:
-    """Return the seconds to wait after the ``attempt``-th (0-based) 429 in a row (≥ 1 s)."""
+    """Return the seconds to wait after the ``attempt``-th (0-based) 429 in a row.
+
+    At least 1 s and at most :data:`MAX_RETRY_AFTER`, whatever the headers say.
+    """
     seconds = _seconds_header(header("x-rate-limit-retry-after-seconds"))
     if seconds is None:
         seconds = _retry_after(header("Retry-After"))
     if seconds is None:
         base = min(_BACKOFF_CAP, _BACKOFF_FIRST * 2**attempt)
         seconds = base * (1 + 0.2 * random.random())
-    return max(seconds, _MIN_RATE_LIMIT_WAIT)
+    return min(max(seconds, _MIN_RATE_LIMIT_WAIT), MAX_RETRY_AFTER)
+
+
+def describe_wait(seconds: float) -> str:
+    """Return a wait as a short text: ``"42s"``, or ``"3600s (the most waited)"`` at the clamp."""
+    text = f"{seconds:.0f}s"
+    return f"{text} (the most waited)" if seconds >= MAX_RETRY_AFTER else text
 
 
 def _seconds_header(value: str | None) -> float | None:

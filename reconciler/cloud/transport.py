@@ -13,6 +13,14 @@
 * Redirects are not followed, and the cookie jar refuses every cookie, so one session can be
   shared by every thread (urllib3's connection pool is thread-safe).
 
+Bounds: connecting waits at most 10 s (or ``timeout``, if shorter); then each attempt's
+request, the answer's headers and its whole body must be through within ``timeout`` seconds
+— a watchdog shuts the socket down at the deadline, so an answer trickling in byte by byte
+stops too. A GET's retries (at most ``get_retries``) each get a deadline of their own.
+The body is read at most :data:`MAX_ANSWER_BYTES` as sent and as decompressed (only gzip
+and deflate are asked for, and decompressed here in bounded steps: a gzip bomb stops at the
+cap).
+
 Every ``requests``/``urllib3`` exception becomes a :class:`~reconciler.cloud.wire.TransportError`
 holding a short reason and whether the request may have been sent; the exception itself is
 dropped, since it holds the prepared request, credentials and body included.
@@ -20,19 +28,23 @@ dropped, since it holds the prepared request, credentials and body included.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.cookiejar
 import inspect
 import socket
 import ssl
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from reconciler.cloud.wire import Answer, TransportError
@@ -41,6 +53,109 @@ _RETRY_STATUSES = (500, 502, 503, 504)
 _CONNECT_TIMEOUT_MAX = 10.0
 # A 503 Retry-After is slept by urllib3 with the real clock: keep it bounded.
 _SERVER_RETRY_AFTER_MAX = 30.0
+#: The most bytes of one answer read, as sent and once decompressed.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+class _AnswerTooLarge(Exception):
+    """The answer passed :data:`MAX_ANSWER_BYTES`."""
+
+
+class _Watch:
+    """The deadline of each attempt of one send, and whether the watchdog fired.
+
+    The socket is taken once the request is sent: the connection may let go of it when the
+    answer says ``Connection: close``, while the answer is still read from it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._timer: threading.Timer | None = None
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def arm(self) -> None:
+        """Start the deadline of one attempt (a retry gets a new one)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self.expired = False
+            self._sock = None
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def bind(self, sock: socket.socket | None) -> None:
+        """Watch ``sock``, the attempt's socket, its request sent; shut it if already late."""
+        with self._lock:
+            self._sock = sock
+            late = self.expired
+        if late:
+            _shut(sock)
+
+    def disarm(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._sock = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._sock
+        _shut(sock)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """Shut ``sock`` down both ways, so that a read blocked on it returns at once."""
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to stop
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+#: The watch of the send in progress on this thread (urllib3 calls back on the same thread).
+_CURRENT = threading.local()
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_CURRENT, "watch", None)
+        if watch is not None:
+            watch.arm()
+        super().request(*args, **kwargs)
+        if watch is not None:
+            watch.bind(self.sock)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_CURRENT, "watch", None)
+        if watch is not None:
+            watch.arm()
+        super().request(*args, **kwargs)
+        if watch is not None:
+            watch.bind(self.sock)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections arm the current send's deadline on every request."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
 
 class _GetOnlyRetry(Retry):
@@ -115,7 +230,7 @@ class RequestsTransport:
         retry.on_retry = self._count_retry
         self._session = requests.Session()
         for scheme in ("https://", "http://"):
-            self._session.mount(scheme, HTTPAdapter(max_retries=retry, pool_maxsize=pool_size))
+            self._session.mount(scheme, _WatchedAdapter(max_retries=retry, pool_maxsize=pool_size))
         self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
     def send(
@@ -127,26 +242,44 @@ class RequestsTransport:
             TransportError: no answer; ``sent`` is False when nothing can have left.
         """
         self._retries.count = 0
+        watch = _Watch(timeout)
+        _CURRENT.watch = watch
         try:
             response = self._session.request(
                 method,
                 url,
-                headers=dict(headers),
+                headers={**headers, "Accept-Encoding": "gzip, deflate"},
                 data=body,
                 timeout=(min(timeout, _CONNECT_TIMEOUT_MAX), timeout),
                 allow_redirects=False,
+                stream=True,
             )
-        except requests.RequestException as exc:
-            error = TransportError(
-                _reason(exc, timeout), sent=not _never_sent(exc), attempts=self._attempts()
-            )
+            with response:
+                content = _bounded_body(response)
+        except (requests.RequestException, HTTPError, _AnswerTooLarge, OSError, zlib.error) as exc:
+            error = self._failure(exc, watch)
         else:
-            return Answer(
-                response.status_code, dict(response.headers), response.content, self._attempts()
-            )
+            return Answer(response.status_code, dict(response.headers), content, self._attempts())
+        finally:
+            watch.disarm()
+            _CURRENT.watch = None
         # Raised outside the handler: the requests exception (which holds the prepared
         # request, headers and body included) must not travel on as __context__.
         raise error
+
+    def _failure(self, exc: BaseException, watch: _Watch) -> TransportError:
+        """The TransportError for ``exc``, raised while sending or reading the answer."""
+        if isinstance(exc, _AnswerTooLarge):
+            reason = f"answer larger than {MAX_ANSWER_BYTES // 2**20} MiB"
+            return TransportError(reason, sent=True, attempts=self._attempts())
+        if watch.expired:
+            reason = f"timed out after {watch.seconds:g}s waiting for an answer"
+            return TransportError(reason, sent=True, attempts=self._attempts())
+        if isinstance(exc, requests.RequestException):
+            reason = _reason(exc, watch.seconds)
+            return TransportError(reason, sent=not _never_sent(exc), attempts=self._attempts())
+        # urllib3's own errors while streaming the body, a broken socket, a bad gzip stream.
+        return TransportError("answer cut short", sent=True, attempts=self._attempts())
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -157,6 +290,40 @@ class RequestsTransport:
 
     def _attempts(self) -> int:
         return 1 + int(getattr(self._retries, "count", 0))
+
+
+def _bounded_body(response: requests.Response) -> bytes:
+    """Read the whole body, decompressing gzip or deflate here, both sides capped.
+
+    Raises:
+        _AnswerTooLarge: more than :data:`MAX_ANSWER_BYTES` sent or decompressed.
+        zlib.error: a compressed body that does not decompress.
+        requests.RequestException, OSError: the answer broke off.
+    """
+    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
+    # 47: a zlib or a gzip header, told apart automatically.
+    inflate = zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
+    raw, out = 0, bytearray()
+    for chunk in response.raw.stream(_CHUNK, decode_content=False):
+        raw += len(chunk)
+        if raw > MAX_ANSWER_BYTES:
+            raise _AnswerTooLarge()
+        out += _inflated(inflate, chunk, MAX_ANSWER_BYTES - len(out)) if inflate else chunk
+        if len(out) > MAX_ANSWER_BYTES:
+            raise _AnswerTooLarge()
+    if inflate is not None:
+        out += inflate.flush()
+    return bytes(out)
+
+
+def _inflated(inflate: Any, chunk: bytes, room: int) -> bytes:
+    """Decompress ``chunk`` without producing more than ``room`` + 1 bytes at once."""
+    out = bytearray(inflate.decompress(chunk, room + 1))
+    while inflate.unconsumed_tail and len(out) <= room:
+        out += inflate.decompress(inflate.unconsumed_tail, room + 1 - len(out))
+    if len(out) > room:
+        raise _AnswerTooLarge()
+    return bytes(out)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

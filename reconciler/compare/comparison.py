@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.compare.differ import diff_fields, is_ignored
 from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
-from reconciler.compare.forms import protect_deep, secret
+from reconciler.compare.forms import CERTIFICATES_SET, presence, protect_deep, secret
 from reconciler.compare.live import live_to_request
 from reconciler.compare.pairs import MISSING, CompareContext, Pair, pair_as_read
 from reconciler.plan import FieldChange
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 NOT_RETURNED = "not returned by the API"
 #: Why a field was not compared: this database's read left it out.
 ABSENT = "the API did not return it for this database"
+#: Why certificates set on both sides cannot be compared further.
+CONTENTS_UNKNOWN = "the API returns only whether certificates are set, not which"
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,9 @@ def uncompared_fields(
 
     A field no ``GET`` returns (the catalogue's read-back is None) is never comparable; a
     field this read left out (or gave as null) is not comparable when its pair rule has
-    nothing to compare it with. Fields never compared (the identity, excluded ones) are not
-    listed.
+    nothing to compare it with; certificates set on both sides are not comparable further
+    (the API tells only that some are set). Fields never compared (the identity, excluded
+    ones) are not listed.
     """
     found: list[Uncompared] = []
     for field, want in normalise_desired(desired_fields).items():
@@ -154,6 +157,8 @@ def uncompared_fields(
             have = canonical(field, live_request[field]) if field in live_request else MISSING
             if _unknown(have) and comparable(field, want, have, context=context) is None:
                 found.append(Uncompared(field, ABSENT))
+            elif row is not None and row.canonical is presence and want == have == CERTIFICATES_SET:
+                found.append(Uncompared(field, CONTENTS_UNKNOWN))
     return tuple(found)
 
 

@@ -5,6 +5,10 @@ covers the actions (kind, ids, name, reason, changes, request), the spec's datab
 the managed (request-shaped, non-volatile) fields of every live database in the spec's
 subscriptions — so it is stable between two reads of an unchanged account. Secrets enter
 it only as :func:`reconciler.secrets.salted_digest` values.
+
+:func:`fingerprint_basis` keeps the same facts in pieces small enough to tell WHAT moved: a
+digest per spec file, per live subscription and per live database field, and one digest over
+every secret. A saved plan file holds it, so ``apply --plan`` can name what changed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from reconciler.model import (
     LiveSubscription,
 )
 from reconciler.plan import PlannedAction
-from reconciler.secrets import Secret, salted_digest
+from reconciler.secrets import MASK, Secret, map_leaves, salted_digest
+
+#: Hex digits kept of each digest in a basis: enough to notice a change, short in the file.
+BASIS_DIGEST_HEX = 16
 
 
 def compute_fingerprint(
@@ -137,3 +144,72 @@ def _encodable(value: Any, salt: str) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
     return repr(value)  # Secret's own repr is masked; nothing else here holds one
+
+
+# --------------------------------------------------------------------------- the basis
+
+
+def fingerprint_basis(live: LiveState, desired: DesiredState, salt: str) -> dict[str, Any]:
+    """Return the facts a plan was made from, as salted digests that tell what moved.
+
+    ``{"spec": {file: digest}, "live": {subscription id: None | {"subscription": digest,
+    "databases": {database id: {"name": name, "fields": {field: digest}}}}}, "secrets":
+    digest}``. Secrets are left out of every digest but ``secrets`` (one digest over all of
+    them, spec and live), so a changed secret is reported without saying which value.
+    """
+    secrets: list[Any] = []
+    spec: dict[str, list[Any]] = {file: [] for file in desired.files}
+    for sub in desired.subscriptions:
+        for database in sub.databases:
+            facts = _database_spec(database)
+            spec.setdefault(database.location.file, []).append(_without_secrets(facts, secrets))
+    return {
+        "spec": {file: _digest(facts, salt) for file, facts in spec.items()},
+        "live": {
+            key: None if value is None else _live_basis(value, salt, secrets)
+            for key, value in _live(live, [s.id for s in desired.subscriptions]).items()
+        },
+        "secrets": _digest(secrets, salt),
+    }
+
+
+def _live_basis(sub: dict[str, Any], salt: str, secrets: list[Any]) -> dict[str, Any]:
+    """Return one live subscription's digests: its own facts, then field by field."""
+    databases = sub.pop("databases")
+    return {
+        "subscription": _digest(sub, salt),
+        "databases": {
+            db_id: {
+                "name": db["name"],
+                "fields": {
+                    name: _digest(_without_secrets(value, secrets), salt)
+                    for name, value in sorted(db["fields"].items())
+                },
+            }
+            for db_id, db in databases.items()
+        },
+    }
+
+
+def _without_secrets(value: Any, secrets: list[Any]) -> Any:
+    """Return ``value`` with each secret replaced by the mask, the secret added to ``secrets``."""
+
+    def leaf(item: Any) -> Any:
+        if isinstance(item, Secret):
+            secrets.append(item)
+            return MASK
+        return item
+
+    return map_leaves(value, leaf)
+
+
+def _digest(value: Any, salt: str) -> str:
+    """Return a short salted digest of a JSON-like value (secrets as salted digests)."""
+    text = json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=lambda item: _encodable(item, salt),
+    )
+    return hashlib.sha256((salt + "\0" + text).encode()).hexdigest()[:BASIS_DIGEST_HEX]

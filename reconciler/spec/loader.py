@@ -9,8 +9,10 @@ located at that file.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +24,7 @@ from reconciler.spec.yamlload import Document, DocumentError, read_document
 
 logger = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = 10 * 1024 * 1024
 SPEC_SUFFIXES = (".yaml", ".yml")
 # A file found in a folder walk is a spec only when its top level has one of these keys:
 # the simulator seed, CI workflows and other YAML living beside the specs are skipped.
@@ -121,9 +123,12 @@ def _candidates(path: str, problems: _Problems) -> list[_Candidate]:
     if os.path.isdir(path):
         files = _walk(path)
         if not files:
-            problems.add([SpecProblem(path, 0, 0, "", "no spec files (*.yaml, *.yml) here")])
+            message = "no spec files (*.yaml, *.yml) here"
+            if path.rstrip("/").lower().endswith(SPEC_SUFFIXES):
+                message = "a folder, not a spec file, holding no spec files (*.yaml, *.yml)"
+            problems.add([SpecProblem(path, 0, 0, "", message)])
         return [_Candidate(file, explicit=False) for file in files]
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         problems.add([SpecProblem(path, 0, 0, "", "no such file or directory")])
         return []
     return [_Candidate(path, explicit=True)]
@@ -239,16 +244,27 @@ class _ReadFailure(Exception):
 
 
 def _read_text(file: str) -> str:
-    """Return the file's text. Raises :class:`_ReadFailure` when it cannot be read."""
+    """Return the text of a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    A FIFO, a device, a socket or a folder is refused before it is read (none may block or
+    never end), and so is a symbolic link loop.
+
+    Raises:
+        _ReadFailure: the file cannot be read, is not a regular file, is too large or is not
+            UTF-8 text.
+    """
     try:
-        if os.path.getsize(file) > MAX_FILE_BYTES:
-            message = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
-            raise _ReadFailure(SpecProblem(file, 0, 0, "", message))
-        with open(file, "rb") as handle:
-            data = handle.read()
+        _check_regular(file, os.stat(file))
+        # O_NONBLOCK: should the file have become a FIFO since, opening must not wait.
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _check_regular(file, os.fstat(fd))
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        problem = SpecProblem(file, 0, 0, "", f"cannot read: {exc.strerror or exc}")
-        raise _ReadFailure(problem) from None
+        why = "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise _ReadFailure(SpecProblem(file, 0, 0, "", f"cannot read: {why}")) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _ReadFailure(SpecProblem(file, 0, 0, "", _too_large()))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -256,6 +272,30 @@ def _read_text(file: str) -> str:
         column = exc.start - data.rfind(b"\n", 0, exc.start)
         message = f"not UTF-8 text (byte 0x{data[exc.start]:02x})"
         raise _ReadFailure(SpecProblem(file, line, column, "", message)) from None
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(file: str, status: os.stat_result) -> None:
+    """Raise :class:`_ReadFailure` unless ``status`` is a regular file within the size cap."""
+    if stat.S_ISREG(status.st_mode):
+        if status.st_size > MAX_FILE_BYTES:
+            raise _ReadFailure(SpecProblem(file, 0, 0, "", _too_large()))
+        return
+    kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a file")
+    message = f"not a regular file: it is {kind}; a spec must be a plain YAML file"
+    raise _ReadFailure(SpecProblem(file, 0, 0, "", message))
+
+
+def _too_large() -> str:
+    return f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; a spec must be smaller"
 
 
 def _merge(

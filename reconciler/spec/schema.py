@@ -14,6 +14,7 @@ import difflib
 import functools
 import importlib.resources
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -23,6 +24,7 @@ from jsonschema.exceptions import ValidationError
 
 from reconciler.compare import EXCLUDED_FIELDS, SECRET_FIELDS
 from reconciler.errors import SpecProblem
+from reconciler.preflight import check_document
 from reconciler.secrets import MASK, mask_uri
 from reconciler.spec.located import Path, Position, render_path
 from reconciler.spec.yamlload import Document
@@ -42,6 +44,9 @@ _PASSWORD_FIELDS = SECRET_FIELDS
 _URI_FIELDS = frozenset({"replicaOf", "importFromUri", "endpoint"})
 _YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 _NOT_IN_DEFAULTS = ("name", "state", "import")
+_BOUNDS = {"minimum": "less than the minimum", "maximum": "greater than the maximum"}
+_LONG_NUMBER = 20
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _is_strict_integer(checker: object, instance: object) -> bool:
@@ -102,7 +107,11 @@ def _validator() -> Any:
 
 
 def validate(doc: Document, file: str) -> list[SpecProblem]:
-    """Return every schema problem of ``doc`` (sorted by position, duplicates removed)."""
+    """Return every problem of ``doc`` (sorted by position, duplicates removed).
+
+    Schema problems, then the cross-field rules of :mod:`reconciler.preflight` that need no
+    network (each located at the key of the field it is about).
+    """
     found: dict[SpecProblem, None] = {}
     for raw in _validator().iter_errors(doc.data):
         error = _Error.of(raw)
@@ -110,6 +119,9 @@ def validate(doc: Document, file: str) -> list[SpecProblem]:
             continue
         for problem in _problems(error, doc, file):
             found[problem] = None
+    for finding in check_document(doc.data):
+        where = doc.position(finding.path, key=True)
+        found[_located(file, where, finding.path, finding.message)] = None
     return sorted(found, key=lambda p: (p.line, p.column, p.path, p.message))
 
 
@@ -232,6 +244,8 @@ def _message(error: _Error, doc: Document, path: Path) -> str:
         else:
             message = error.message
         return message + _enum_suggestion(error.instance, error.expected)
+    if kind in _BOUNDS and "errorMessage" not in error.schema:
+        return f"{_number(error.instance)} is {_BOUNDS[kind]} of {error.expected}"
     if kind == "uniqueItems":
         return f"lists {_describe(_first_duplicate(error.instance), secret)} more than once"
     if "errorMessage" in error.schema:
@@ -264,7 +278,22 @@ def _enum_suggestion(instance: Any, allowed: list[Any]) -> str:
         return ""
     choices = [a for a in allowed if isinstance(a, str)]
     close = difflib.get_close_matches(instance, choices, n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    if not close or (_is_number(instance) and _is_number(close[0])):
+        return ""  # a number ("3x") close to another ("2x") is another value, not a typo
+    return f" (did you mean '{close[0]}'?)"
+
+
+def _is_number(text: str) -> bool:
+    """Return True for text that is mostly a number, like "16x" or "2"."""
+    return bool(_DIGITS.search(text)) and len(_DIGITS.sub("", text)) <= 1
+
+
+def _number(value: Any) -> str:
+    """Return a number for a message; a very long one shortened, its digits counted."""
+    text = repr(value)
+    if len(text) <= _LONG_NUMBER:
+        return text
+    return f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
 
 
 def _first_duplicate(items: list[Any]) -> Any:

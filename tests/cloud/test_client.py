@@ -480,6 +480,7 @@ def test_write_read_timeout_is_unknown_outcome(serve: Any, make_client: Any) -> 
         ({"x-rate-limit-retry-after-seconds": "soon", "Retry-After": "2.5"}, 2.5),
         ({"x-rate-limit-retry-after-seconds": "nan", "Retry-After": "2"}, 2.0),
         ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 1.0),
+        ({"x-rate-limit-retry-after-seconds": "-1e308"}, 1.0),
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -534,6 +535,28 @@ def test_429_gives_up_after_the_wait_limit(
     )
     assert fake_time.sleeps == [50.0, 50.0]
     assert len(api.seen) == 3
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("x-rate-limit-retry-after-seconds", "1e308"),
+        ("Retry-After", "1" + "0" * 300),
+        ("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"),
+    ],
+)
+def test_an_absurd_429_wait_is_clamped_and_printed_sanely(
+    serve: Any, make_client: Any, fake_time: FakeTime, header: str, value: str
+) -> None:
+    api = serve(Reply(429, {"type": "TOO_MANY_REQUESTS"}, {header: value}))
+    client = make_client(api.url, rate_limit_wait_max=120.0)
+    with pytest.raises(RateLimitedError) as error:
+        client.get("/x")
+    assert raised(error) == (
+        "GET /x: HTTP 429, TOO_MANY_REQUESTS: too many requests; gave up after waiting 0s "
+        "(the next wait, 3600s (the most waited), would pass the 120s limit)"
+    )
+    assert fake_time.sleeps == []
 
 
 def test_429_is_not_retried_by_urllib3(serve: Any, make_client: Any, fake_time: FakeTime) -> None:

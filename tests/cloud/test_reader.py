@@ -195,13 +195,17 @@ def test_requests_are_subscriptions_times_pages_plus_one(connect: Any) -> None:
     assert client.request_count == 5 * (1 + 1)
 
 
-def test_page_ignoring_offset_stops(connect: Any) -> None:
+def test_page_ignoring_offset_is_an_error(connect: Any) -> None:
     page = {"subscription": [{"subscriptionId": 1, "databases": many(2)}]}
     query = "/v1/subscriptions/1/databases?offset={}&limit=2"
     override = {query.format(o): (200, page) for o in (0, 2)}
     api, client = connect(Account({1: []}, override=override))
-    live = read_live(client, desired((1, [])), page_size=2)
-    assert [d.id for d in live.subscriptions[1].databases] == [1, 2]
+    with pytest.raises(BadResponseError) as info:
+        read_live(client, desired((1, [])), page_size=2)
+    assert str(info.value) == (
+        "GET /subscriptions/1/databases?offset=2&limit=2: HTTP 200: the page only repeats "
+        "databases already listed: offset ignored"
+    )
     assert len(api.paths()) == 3
 
 

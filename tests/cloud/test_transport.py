@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gzip
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from fake_api import FakeApi, Reply, in_order
 
 import reconciler
 from reconciler.cloud import Answer, RequestsTransport, TransportError
+from reconciler.cloud.transport import MAX_ANSWER_BYTES
 
 PACKAGE = Path(reconciler.__file__).parent
 
@@ -118,3 +120,40 @@ def test_lost_answers_may_have_been_sent(
             expected,
             expected,
         )
+
+
+# --- bounded answers ---------------------------------------------------------------------------
+
+
+def test_a_gzip_answer_is_decompressed(transport: RequestsTransport) -> None:
+    body = gzip.compress(b'{"a": 1}')
+    reply = Reply(body=body, headers={"Content-Encoding": "gzip"})
+    with FakeApi(in_order(reply)) as api:
+        answer = send(transport, api)
+        assert answer.body == b'{"a": 1}'
+        assert api.seen[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(
+            body=gzip.compress(bytes(MAX_ANSWER_BYTES + 1)), headers={"Content-Encoding": "gzip"}
+        ),
+        Reply(body=bytes(MAX_ANSWER_BYTES + 1)),
+    ],
+    ids=["gzip-bomb", "huge-body"],
+)
+def test_an_answer_past_the_size_cap_stops(transport: RequestsTransport, reply: Reply) -> None:
+    assert MAX_ANSWER_BYTES == 32 * 1024 * 1024
+    with FakeApi(in_order(reply)) as api, pytest.raises(TransportError) as caught:
+        transport.send("POST", api.url + "/x", {}, b"{}", 30.0)
+    error = caught.value
+    assert (error.reason, error.sent, error.attempts) == ("answer larger than 32 MiB", True, 1)
+
+
+def test_a_broken_gzip_answer_is_cut_short(transport: RequestsTransport) -> None:
+    reply = Reply(body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    with FakeApi(in_order(reply)) as api:
+        error = failure(transport, api.url, "POST")
+    assert (error.reason, error.sent) == ("answer cut short", True)

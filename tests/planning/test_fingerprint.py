@@ -17,7 +17,12 @@ from reconciler.model import (
     SubscriptionSpec,
 )
 from reconciler.plan import ActionKind, ApiRequest, FieldChange, PlannedAction
-from reconciler.planning.fingerprint import compute_fingerprint, fingerprint_document
+from reconciler.planning.fingerprint import (
+    BASIS_DIGEST_HEX,
+    compute_fingerprint,
+    fingerprint_basis,
+    fingerprint_document,
+)
 from reconciler.planning.planner import build_plan
 from reconciler.secrets import Secret
 
@@ -209,3 +214,38 @@ def test_missing_subscription_is_fingerprinted() -> None:
     assert compute_fingerprint(
         (), LiveState({}, missing=(SID,)), state, "s"
     ) != compute_fingerprint((), live(*BASE_LIVE), state, "s")
+
+
+def test_basis_holds_short_digests_and_no_secret() -> None:
+    basis = fingerprint_basis(live(*BASE_LIVE), desired(), "salt")
+    assert list(basis) == ["spec", "live", "secrets"]
+    assert list(basis["spec"]) == ["prod.yaml"]
+    databases = basis["live"][str(SID)]["databases"]
+    assert {k: v["name"] for k, v in databases.items()} == {"1": "a", "2": "other"}
+    assert "datasetSizeInGb" in databases["1"]["fields"]
+    assert all(len(d) == BASIS_DIGEST_HEX for d in databases["1"]["fields"].values())
+    text = json.dumps(basis)
+    for secret in ("spec-pw", "b-pw", "live-pw"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("state", "account", "moved"),
+    [
+        (desired(password="rotated"), live(*BASE_LIVE), ["secrets"]),
+        (
+            desired(),
+            live(raw_db(1, "a", security={"password": "x"}), BASE_LIVE[1]),
+            ["secrets"],
+        ),
+        (desired(size=5), live(*BASE_LIVE), ["spec"]),
+        (desired(), live(raw_db(1, "a", datasetSizeInGb=9), BASE_LIVE[1]), ["live"]),
+    ],
+    ids=["spec-secret", "live-secret", "spec-field", "live-field"],
+)
+def test_basis_tells_which_part_moved(
+    state: DesiredState, account: LiveState, moved: list[str]
+) -> None:
+    base = fingerprint_basis(live(*BASE_LIVE), desired(), "salt")
+    now = fingerprint_basis(account, state, "salt")
+    assert sorted(k for k in base if base[k] != now[k]) == sorted(moved)

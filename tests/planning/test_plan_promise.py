@@ -105,7 +105,12 @@ def test_removing_client_certificates_plans_an_update(
         "enableTls: true", "clientTlsCertificates:", f"  - publicCertificatePEMString: {CERT}"
     )
     apply(capsys, spec(tmp_path, PROD.format(name="cache", fields=certs)), sim_url)
-    assert plan(capsys, str(tmp_path / "spec.yaml"), sim_url)[0] == 0
+    code, out = plan(capsys, str(tmp_path / "spec.yaml"), sim_url)
+    assert code == 2  # set on both sides: which certificates, the API does not tell
+    assert body(out)[-1] == (
+        "      cannot compare clientTlsCertificates: "
+        "the API returns only whether certificates are set, not which"
+    )
     none = fields("enableTls: true", "clientTlsCertificates: []")
     code, out = plan(capsys, spec(tmp_path, PROD.format(name="cache", fields=none)), sim_url)
     assert code == 2

@@ -18,6 +18,9 @@ wait of minutes costs nothing; the live state is read one subscription at a time
 faults meet the requests in the same order on every run of a seed. ``ROBUST_SEEDS`` sets
 the number of seeds (default 20).
 
+Every seed must show that its faults fired (the simulator's ``/_simulator/stats``): a seed
+meeting no fault would prove nothing.
+
 A last test pins a sequence seeds 14 and 18 found: a re-run whose write is dropped must
 not take the failed task of the previous run for its own (and fail again on it).
 """
@@ -194,8 +197,24 @@ def test_apply_converges_through_faults(
             if name not in ABSENT_IN_SPEC:
                 assert ids_after[sid].get(name) == db_id, f"{name} was deleted or replaced"
     # nothing but the injected faults went wrong (no 400: nothing malformed was ever sent)
+    stats = running.stats()
     expected = {"200", "202", "404", "409", "429", "500", "503", "dropped"}
-    assert set(running.stats()["statuses"]) <= expected
+    assert set(stats["statuses"]) <= expected
+    # and the faults did fire: a seed that met none would prove nothing
+    assert faults_fired(stats) > 0, stats
+
+
+def faults_fired(stats: dict[str, Any]) -> int:
+    """Return how many injected faults the simulator's statistics show.
+
+    The simulator's own fault counters when it keeps them (``faults``), else the answers
+    only a fault gives: 500, 503 and dropped connections (lost answers are dropped too).
+    """
+    counters = stats.get("faults")
+    if isinstance(counters, dict):
+        return sum(int(n) for n in counters.values())
+    statuses = stats["statuses"]
+    return sum(int(statuses.get(status, 0)) for status in ("500", "503", "dropped"))
 
 
 class WriteFaults:

@@ -189,17 +189,19 @@ def test_an_oversized_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(loader, "MAX_FILE_BYTES", 1024 * 1024)
     spec = tmp_path / "big.yaml"
     spec.write_text("version: 1\nsubscriptions: []\n" + "#" * (1024 * 1024) + "\n")
-    assert problems_of([str(spec)]) == [f"{spec}: file is larger than 1 MiB"]
+    assert problems_of([str(spec)]) == [
+        f"{spec}: file is larger than 1 MiB; a spec must be smaller"
+    ]
 
 
 def test_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = tmp_path / "locked.yaml"
     spec.write_text("version: 1\n")
 
-    def refuse(path: str) -> int:
+    def refuse(path: str, flags: int) -> int:
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(loader.os.path, "getsize", refuse)
+    monkeypatch.setattr(loader.os, "open", refuse)
     assert problems_of([str(spec)]) == [f"{spec}: cannot read: Permission denied"]
 
 
@@ -265,3 +267,44 @@ def test_walk_skips_symlinked_folders_loops(tmp_path: Path) -> None:
     (tmp_path / "a" / "s.yaml").write_text("version: 1\nsubscriptions: []\n")
     os.symlink(tmp_path, tmp_path / "a" / "loop")
     assert load_spec([str(tmp_path)], {}).files == (str(tmp_path / "a" / "s.yaml"),)
+
+
+NOT_REGULAR = "not a regular file: it is {}; a spec must be a plain YAML file"
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "x.yaml")
+    (tmp_path / "d").mkdir()
+    os.mkfifo(tmp_path / "d" / "y.yaml")
+    assert problems_of([str(tmp_path / "x.yaml"), str(tmp_path / "d")]) == [
+        f"{tmp_path / 'x.yaml'}: " + NOT_REGULAR.format("a named pipe (FIFO)"),
+        f"{tmp_path / 'd' / 'y.yaml'}: " + NOT_REGULAR.format("a named pipe (FIFO)"),
+    ]
+
+
+def test_a_device_is_refused_without_reading() -> None:
+    assert problems_of(["/dev/zero"]) == ["/dev/zero: " + NOT_REGULAR.format("a character device")]
+
+
+def test_a_symbolic_link_loop(tmp_path: Path) -> None:
+    os.symlink("loop.yaml", tmp_path / "loop.yaml")
+    expected = [f"{tmp_path / 'loop.yaml'}: cannot read: symbolic link loop"]
+    assert problems_of([str(tmp_path / "loop.yaml")]) == expected
+    assert problems_of([str(tmp_path)]) == expected
+
+
+def test_a_folder_named_like_a_spec_file(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").mkdir()
+    assert problems_of([str(tmp_path / "x.yaml")]) == [
+        f"{tmp_path / 'x.yaml'}: a folder, not a spec file, holding no spec files (*.yaml, *.yml)"
+    ]
+
+
+def test_the_size_cap_is_ten_mebibytes(tmp_path: Path) -> None:
+    spec = tmp_path / "big.yaml"
+    with spec.open("wb") as handle:
+        handle.truncate(10 * 1024 * 1024 + 1)
+    assert loader.MAX_FILE_BYTES == 10 * 1024 * 1024
+    assert problems_of([str(spec)]) == [
+        f"{spec}: file is larger than 10 MiB; a spec must be smaller"
+    ]

@@ -233,7 +233,6 @@ def test_every_field_file_loads_with_secrets_wrapped() -> None:
         Secret("redis://u:p@older.example.com:12004"),
     ]
     assert fields == {
-        "protocol": "redis",
         "port": 12000,
         "datasetSizeInGb": 2.5,
         "redisVersion": "7.4",
@@ -258,7 +257,7 @@ def test_every_field_file_loads_with_secrets_wrapped() -> None:
         "saslUsername": "mc-user",
         "alerts": [
             {"name": "dataset-size", "value": 80},
-            {"name": "connections-limit", "value": 1000},
+            {"name": "connections-limit", "value": 90},
         ],
         "modules": [{"name": "RedisJSON"}, {"name": "RediSearch", "parameters": {}}],
         "shardingType": "custom-regex-rules",
@@ -278,6 +277,7 @@ def test_every_field_file_loads_with_secrets_wrapped() -> None:
         (Secret("redis://reader:pw@seed.example.com:12005"), "redis://seed2.example.com:12006"),
     )
     assert database(state, "legacy-sized").fields == {
+        "protocol": "redis",
         "memoryLimitInGb": 1,
         "dataPersistence": "aof-every-1-second",
     }

@@ -65,10 +65,11 @@ def test_schema_is_valid_draft_2020_12() -> None:
 
 
 def object_schemas() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield the schemas that define objects (not ``if`` conditions, not property maps)."""
+    """Yield the schemas that define objects (not ``if``/``then`` parts, not property maps)."""
     for where, node in walk(load_schema()):
         parts = where.split("/")
-        if "properties" in node and parts[-1] != "properties" and "if" not in parts:
+        conditional = "if" in parts or "then" in parts
+        if "properties" in node and parts[-1] != "properties" and not conditional:
             yield where, node
 
 
@@ -254,3 +255,80 @@ def test_a_secret_field_value_never_shows_in_a_message(field: str) -> None:
     assert [p.message for p in validate(doc, "f.yaml")] == [
         "expected a string, got a number; write it in quotes"
     ]
+
+
+# ------------------------------------------------------------------ the API's bounds and values
+
+
+def field_messages(database: str) -> list[str]:
+    text = f"version: 1\nsubscriptions: [{{id: 1, databases: [{{name: a, {database}}}]}}]\n"
+    doc = read_document(text, "f.yaml", {})
+    return [p.message for p in validate(doc, "f.yaml")]
+
+
+QPF_MESSAGE = 'a query performance factor is "Standard" or an even factor from "2x" to "16x"'
+
+
+@pytest.mark.parametrize(
+    "factor", ["Standard", "standard", "2x", "4x", "6x", "8x", "10x", "12x", "14x", "16x"]
+)
+def test_query_performance_factors_the_api_accepts(factor: str) -> None:
+    assert field_messages(f"redisVersion: '8.2', queryPerformanceFactor: {factor}") == []
+
+
+@pytest.mark.parametrize(
+    ("factor", "hint"),
+    [("1x", ""), ("3x", ""), ("0x", ""), ("18x", ""), ("2X", ""), ("STANDARD", ""), ("'2'", ""),
+     ("Standart", " (did you mean 'Standard'?)")],
+)  # fmt: skip
+def test_query_performance_factors_the_api_refuses(factor: str, hint: str) -> None:
+    shown = factor.strip("'")
+    assert field_messages(f"redisVersion: '8.2', queryPerformanceFactor: {factor}") == [
+        f"{shown!r}: {QPF_MESSAGE}{hint}"
+    ]
+
+
+@pytest.mark.parametrize(("version", "valid"), [
+    ("'7.4'", True), ("'10.0'", True), ("'7.4.2'", False), ("'7'", False), ("'v7.4'", False),
+    ("'7.4 '", False),
+])  # fmt: skip
+def test_redis_version_is_major_dot_minor(version: str, valid: bool) -> None:
+    expected = [] if valid else [
+        f"{version.strip(chr(39))!r}: a Redis version is written major.minor in quotes, e.g. "
+        '"7.4" (not a patch version such as "7.4.2")'
+    ]  # fmt: skip
+    assert field_messages(f"redisVersion: {version}") == expected
+
+
+@pytest.mark.parametrize(
+    ("database", "message"),
+    [
+        ("datasetSizeInGb: 100000", None),
+        ("datasetSizeInGb: 100000.01", "100000.01 is greater than the maximum of 100000"),
+        ("memoryLimitInGb: 1" + "0" * 24, "100000000000... (25 digits) is greater than the "
+         "maximum of 100000"),
+        ("datasetSizeInGb: -" + "9" * 30, "-99999999999... (30 digits) is less than the "
+         "minimum of 0.1"),
+        ("port: 10000", None),
+        ("port: 19999", None),
+        ("port: 9999", "9999 is less than the minimum of 10000"),
+        ("throughputMeasurement: {by: number-of-shards, value: 9223372036854775807}", None),
+        ("throughputMeasurement: {by: number-of-shards, value: 9223372036854775808}",
+         "9223372036854775808 is greater than the maximum of 9223372036854775807"),
+        ("alerts: [{name: dataset-size, value: 100}]", None),
+        ("alerts: [{name: datasets-size, value: 101}]",
+         "this alert's value is a percentage: at most 100"),
+        ("alerts: [{name: connections-limit, value: 101}]",
+         "this alert's value is a percentage: at most 100"),
+        ("alerts: [{name: latency, value: 2147483647}]", None),
+        ("alerts: [{name: syncsource-lag, value: 2147483648}]",
+         "2147483648 is greater than the maximum of 2147483647"),
+        ("averageItemSizeInBytes: 9223372036854775807", None),
+        ("averageItemSizeInBytes: 9223372036854775808",
+         "9223372036854775808 is greater than the maximum of 9223372036854775807"),
+        ("databaseId: 2147483647", None),
+        ("databaseId: 2147483648", "2147483648 is greater than the maximum of 2147483647"),
+    ],
+)  # fmt: skip
+def test_numbers_have_the_apis_bounds(database: str, message: str | None) -> None:
+    assert field_messages(database) == ([] if message is None else [message])
