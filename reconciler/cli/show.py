@@ -33,7 +33,7 @@ from reconciler.secrets import MASK
 SPEC_SCHEMA = "reconciler.schema.json"
 PLAN_SCHEMA = "plan.schema.json"
 # A plan file's own keys: apply needs them, a shown plan does not.
-_PLAN_FILE_ONLY = ("salt", "specPaths")
+_PLAN_FILE_ONLY = ("salt", "specPaths", "basis", "filters")
 
 
 def run_show(args: argparse.Namespace, runtime: Runtime) -> int:
