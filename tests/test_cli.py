@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import jsonschema
 import pytest
 
 from reconciler import __version__, errors
-from reconciler.cli import Runtime, describe, main, parse_duration
+from reconciler.cli import Runtime, describe, main, parse_args, parse_duration
 from reconciler.simulator import RunningSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +105,7 @@ def test_validate_missing_env_names_file_and_line(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REPORTS_DB_PASSWORD")
-    code, _out, err = run(capsys, "validate", "examples/")
+    code, _out, err = run(capsys, "validate", "--require-env", "examples/")
     assert code == 1
     lines = err.splitlines()
     assert lines[-1] == "1 problem found."
@@ -283,14 +284,57 @@ def test_wrong_credentials_are_reported(
     assert "wrong-secret" not in err
 
 
-def test_validate_allow_missing_env(
+@pytest.mark.parametrize("flags", [(), ("--allow-missing-env",)])
+def test_validate_notes_unset_variables(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flags: tuple[str, ...],
+) -> None:
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    code, out, err = run(capsys, "validate", *flags, "examples/")
+    assert (code, out) == (0, "3 file(s) valid: 2 subscription(s), 8 database(s).\n")
+    assert err == (
+        "note: examples/prod/sessions.yaml:30:19: subscriptions[0].databases[0].password: "
+        "environment variable SESSIONS_DB_PASSWORD is not set (plan and apply need it)\n"
+    )
+
+
+def test_validate_require_env_makes_unset_variables_errors(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in PASSWORDS:
-        monkeypatch.delenv(name)
-    code, out, err = run(capsys, "validate", "--allow-missing-env", "examples/")
-    assert (code, err) == (0, "")
-    assert out == "3 file(s) valid: 2 subscription(s), 8 database(s).\n"
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    code, out, err = run(capsys, "validate", "--require-env", "examples/")
+    assert (code, out) == (1, "")
+    assert err == (
+        "examples/prod/sessions.yaml:30:19: subscriptions[0].databases[0].password: "
+        "environment variable SESSIONS_DB_PASSWORD is not set\n1 problem found.\n"
+    )
+
+
+def test_validate_still_reports_other_problems_without_secrets(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    spec = workdir / "examples" / "prod" / "sessions.yaml"
+    spec.write_text(spec.read_text("utf-8").replace("name:", "nmae:", 1), "utf-8")
+    code, _, err = run(capsys, "validate", "examples/")
+    assert code == 1
+    assert "unknown field 'nmae'" in err
+    assert "SESSIONS_DB_PASSWORD" not in err
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--yes")])
+def test_plan_and_apply_require_every_variable(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    monkeypatch.delenv("SESSIONS_DB_PASSWORD")
+    code, _, err = run(capsys, *command, "examples/", "--api-url", "sim:")
+    assert code == 1
+    assert "environment variable SESSIONS_DB_PASSWORD is not set\n1 problem found.\n" in err
 
 
 def test_apply_runs_on_the_runtime_it_is_given(
@@ -401,3 +445,343 @@ def test_refusal_reasons_are_kept_as_text() -> None:
 
 def test_dump_error_is_still_a_value_error() -> None:
     assert issubclass(errors.DumpError, ValueError)
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+@pytest.mark.parametrize("output", ["text", "markdown"])
+def test_plan_output_falls_back_on_narrow_encodings(
+    workdir: Path, encoding: str, output: str
+) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    argv = ["plan", "examples/", "--api-url", "sim:", "--format", output]
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", *argv], capture_output=True, env=env, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    text = done.stdout.decode(encoding)  # every byte is valid in the terminal's encoding
+    assert "redisVersion 7.2 -> 7.4" in text
+    assert "→" not in text
+    if encoding == "ascii":
+        assert 'Subscription 2001234 "prod" -- 5 databases live' in text.replace("&quot;", '"')
+
+
+def test_plan_output_keeps_symbols_on_utf8(workdir: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "examples/", "--api-url", "sim:"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "redisVersion 7.2 → 7.4" in done.stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("1 → 2", "1 -> 2"),
+        ("a — b…", "a -- b..."),
+        ("» backup", ">> backup"),
+        ("size ≥ 1 ≤ 2", "size >= 1 <= 2"),
+        ("naïve ☃", "na?ve ?"),
+        ("plain", "plain"),
+    ],
+)
+def test_ascii_fallback(text: str, shown: str) -> None:
+    from reconciler.cli.encoding import ascii_fallback
+
+    assert ascii_fallback(text) == shown
+
+
+def test_error_handler_writes_fallbacks_only_for_what_the_encoding_lacks() -> None:
+    from reconciler.cli.encoding import ERROR_HANDLER
+
+    assert "a → b — c".encode("cp1252", ERROR_HANDLER) == "a -> b — c".encode("cp1252")
+    assert "a → b — c".encode("ascii", ERROR_HANDLER) == b"a -> b -- c"
+
+
+# --------------------------------------------------------------------------- state files
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("export", "--api-url", "sim:/nonexistent/x.json"),
+            "error: simulator state folder does not exist: /nonexistent "
+            "(in sim:/nonexistent/x.json)\n",
+        ),
+        (
+            ("plan", "examples/", "--api-url", "sim:/nonexistent/x.json"),
+            "error: simulator state folder does not exist: /nonexistent "
+            "(in sim:/nonexistent/x.json)\n",
+        ),
+        (
+            ("simulator", "--state", "/nonexistent/x.json", "--port", "0"),
+            "error: --state: folder does not exist: /nonexistent\n",
+        ),
+    ],
+)
+def test_missing_state_folder_is_a_one_line_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    assert run(capsys, *argv) == (1, "", message)
+
+
+# --------------------------------------------------------------------------- global flags
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--api-url", "sim:", "plan", "examples/"),
+        ("plan", "examples/", "--api-url", "sim:"),
+        ("plan", "--api-url", "sim:", "examples/"),
+    ],
+)
+def test_api_url_before_or_after_the_command(
+    workdir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    assert out.endswith(
+        "Plan: 2 to create, 3 to update, 1 to upgrade, 1 to import, 1 to delete, 1 backup."
+        "  Unmanaged: 2.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose", "no_color"),
+    [
+        (("validate", "x"), 0, False),
+        (("-v", "validate", "x"), 1, False),
+        (("validate", "x", "-vv"), 2, False),
+        (("-v", "validate", "-v", "x"), 2, False),
+        (("--no-color", "plan", "x"), 0, True),
+        (("plan", "x", "--no-color"), 0, True),
+    ],
+)
+def test_global_flags_merge(argv: tuple[str, ...], verbose: int, no_color: bool) -> None:
+    args = parse_args(argv)
+    assert (args.verbose, args.no_color) == (verbose, no_color)
+    assert "command_verbose" not in vars(args)
+
+
+def test_no_color_wins_over_force_color(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, coloured, _ = run(capsys, "plan", "examples/", "--api-url", "sim:")
+    assert "\x1b[" in coloured
+    for argv in (("--no-color", "plan", "examples/"), ("plan", "examples/", "--no-color")):
+        code, out, _ = run(capsys, *argv, "--api-url", "sim:")
+        assert code == 0
+        assert "\x1b[" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (("plan", "examples/", "--for"), "usage: reconciler plan [-h]"),
+        (("plan", "examples/", "--bogus"), "usage: reconciler plan [-h]"),
+        (("validate", "examples/", "--require"), "usage: reconciler validate [-h]"),
+        (("--bogus", "validate", "examples/"), "usage: reconciler [-h]"),
+    ],
+)
+def test_abbreviations_and_unknown_flags_show_the_command_usage(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], usage: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    unknown = next(a for a in argv if a.startswith("--"))
+    assert err.endswith(f"error: unrecognized arguments: {unknown}\n")
+
+
+def test_an_abbreviated_global_flag_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--api", "sim:", "plan", "examples/"])
+    assert exc.value.code == 1
+    assert capsys.readouterr().err.endswith(
+        "reconciler: error: argument COMMAND: invalid choice: 'sim:' (choose from 'validate', "
+        "'plan', 'apply', 'export', 'simulator', 'show', 'schema')\n"
+    )
+
+
+# --------------------------------------------------------------------------- show, schema
+
+
+def test_show_renders_a_saved_plan_as_plan_printed_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for output in ("text", "markdown"):
+        code, printed, _ = run(
+            capsys, "plan", "examples/", "--api-url", "sim:", "--format", output, "--out", "p.json"
+        )
+        assert code == 0
+        monkeypatch.setenv("REDIS_API_URL", "http://127.0.0.1:9")  # show must not connect
+        assert run(capsys, "show", "p.json", "--format", output) == (0, printed, "")
+        monkeypatch.delenv("REDIS_API_URL")
+
+
+def test_show_json_is_the_plan_without_salt(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
+    _, printed, _ = run(capsys, "plan", "examples/", "--api-url", "sim:", "--format", "json")
+    code, out, err = run(capsys, "show", "--format", "json", "p.json")
+    assert (code, err) == (0, "")
+    saved = json.loads((workdir / "p.json").read_text("utf-8"))
+    file_only = ("salt", "specPaths", "basis", "filters")
+    assert json.loads(out) == {k: v for k, v in saved.items() if k not in file_only}
+    assert set(json.loads(out)) == set(json.loads(printed))
+    assert set(file_only) <= set(saved)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "error: plan file not found: p.json\n"),
+        (
+            "[]",
+            "error: p.json is not a reconciler plan file (the top level is not a JSON "
+            "object); write one with: reconciler plan --out FILE\n",
+        ),
+    ],
+)
+def test_show_refuses_what_is_no_plan_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        (tmp_path / "p.json").write_text(content, "utf-8")
+    assert run(capsys, "show", "p.json") == (1, "", message)
+
+
+def test_show_refuses_an_edited_plan_file(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
+    saved = json.loads((workdir / "p.json").read_text("utf-8"))
+    del saved["actions"][0]["request"]
+    (workdir / "p.json").write_text(json.dumps(saved), "utf-8")
+    assert run(capsys, "show", "p.json") == (
+        1,
+        "",
+        "error: plan file p.json was modified after it was written: its content does not "
+        "match its fingerprint; run plan --out again and review it\n",
+    )
+
+
+def test_a_plan_of_the_wrong_shape_is_refused_before_rendering(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli.show import check_plan_shape
+
+    run(capsys, "plan", "examples/", "--api-url", "sim:", "--out", "p.json")
+    saved = json.loads((workdir / "p.json").read_text("utf-8"))
+    check_plan_shape("p.json", saved)  # a plan file as written passes
+    del saved["actions"][0]["request"]
+    with pytest.raises(errors.UsageError) as exc:
+        check_plan_shape("p.json", saved)
+    assert str(exc.value) == (
+        "p.json is not a valid plan file: at actions/0: 'request' is a required property"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "file", "schema_id"),
+    [
+        ((), "reconciler.schema.json", "urn:redis-cloud-reconciler:schema:spec:1"),
+        (("--plan",), "plan.schema.json", "urn:redis-cloud-reconciler:schema:plan:1"),
+    ],
+)
+def test_schema_prints_the_packaged_schema(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], file: str, schema_id: str
+) -> None:
+    code, out, err = run(capsys, "schema", *argv)
+    assert (code, err) == (0, "")
+    assert out == (ROOT / "reconciler" / "schemas" / file).read_text("utf-8")
+    schema = json.loads(out)
+    assert schema["$id"] == schema_id
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+# --------------------------------------------------------------------------- folder walk
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "subscriptons:\n  - id: 1\n",
+            "examples/typo.yaml:1:1: subscriptons: unknown top-level key 'subscriptons' (did you "
+            "mean 'subscriptions'?); a YAML file without 'version' or 'subscriptions' is not "
+            "read as a spec",
+        ),
+        (
+            "x: 1\nVersoin: 1\n",
+            "examples/typo.yaml:2:1: Versoin: unknown top-level key 'Versoin' (did you mean "
+            "'version'?); a YAML file without 'version' or 'subscriptions' is not read as a spec",
+        ),
+    ],
+)
+def test_folder_walk_reports_a_misspelt_top_level_key(
+    workdir: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
+    (workdir / "examples" / "typo.yaml").write_text(content, "utf-8")
+    assert run(capsys, "validate", "examples/") == (1, "", f"{expected}\n1 problem found.\n")
+
+
+def test_folder_walk_skips_far_keys_and_lists_skipped_files_with_v(workdir: Path) -> None:
+    (workdir / "examples" / "other.yaml").write_text("versions_of_things: 1\n", "utf-8")
+    (workdir / "examples" / ".hidden").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "-v", "validate", "examples/"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        "3 file(s) valid: 2 subscription(s), 8 database(s).\n",
+    )
+    logged = [line.split(": ", 1)[1] for line in done.stderr.splitlines() if "skipping" in line]
+    no_marker = "no 'version' or 'subscriptions' at the top"
+    assert logged == [
+        "skipping examples/.hidden: hidden folder",
+        "skipping examples/ci/gitlab/.gitlab-ci.yml: hidden file",
+        f"skipping examples/ci/github/apply-on-merge.yml: {no_marker}",
+        f"skipping examples/ci/github/drift-check.yml: {no_marker}",
+        f"skipping examples/ci/github/plan-comment.yml: {no_marker}",
+        f"skipping examples/other.yaml: {no_marker}",
+        f"skipping examples/simulator-seed.yaml: {no_marker}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("", "", 0),
+        ("version", "version", 0),
+        ("versoin", "version", 2),
+        ("subscriptons", "subscriptions", 1),
+        ("abc", "", 3),
+        ("kitten", "sitting", 3),
+    ],
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    from reconciler.spec.loader import edit_distance
+
+    assert edit_distance(a, b) == distance == edit_distance(b, a)

@@ -26,8 +26,10 @@ from typing import Any
 
 import pytest
 
+from reconciler import __version__
 from reconciler.cloud import ApiClient
 from reconciler.simulator import start_for_url
+from reconciler.spec.yamlio import safe_load
 from reconciler.spec.yamlload import read_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,6 +171,45 @@ def test_workflows_read_secrets_from_ci(relative: str) -> None:
             assert name in text
 
 
+@pytest.mark.parametrize("relative", sorted(COMMANDS))
+def test_workflows_install_the_pinned_distribution(relative: str) -> None:
+    text = (KIT / relative).read_text(encoding="utf-8")
+    [package] = re.findall(r"^\s*RECONCILER_PACKAGE:\s*(\S+)", text, re.M)
+    assert package == f"redis-cloud-reconciler=={__version__}"
+    assert re.findall(r"pip install [^\n]*", text) == [
+        'pip install --quiet "$RECONCILER_PACKAGE"'
+        if relative.startswith("gitlab/")
+        else 'pip install "$RECONCILER_PACKAGE"'
+    ]
+
+
+@pytest.mark.parametrize("relative", sorted(r for r in COMMANDS if r.startswith("github/")))
+def test_workflows_use_actions_off_node20(relative: str) -> None:
+    text = (KIT / relative).read_text(encoding="utf-8")
+    uses = re.findall(r"uses:\s*(actions/[\w-]+)@v(\d+)", text)
+    newest_node20 = {"actions/checkout": 4, "actions/setup-python": 5, "actions/upload-artifact": 4}
+    assert uses
+    assert [(name, int(major) > newest_node20[name]) for name, major in uses] == [
+        (name, True) for name, _ in uses
+    ]
+
+
+def test_action_installs_the_pinned_distribution() -> None:
+    action = safe_load((ROOT / "action.yml").read_text("utf-8"))
+    assert action["inputs"]["version"]["default"] == __version__
+    steps = action["runs"]["steps"]
+    assert [s.get("uses") for s in steps] == ["actions/setup-python@v6", None, None]
+    assert steps[1]["run"] == 'python -m pip install "redis-cloud-reconciler==$RECONCILER_VERSION"'
+    # inputs reach the shell through the environment, never spliced into the script
+    assert all("${{" not in s.get("run", "") for s in steps)
+
+
+def test_docs_install_the_distribution_name() -> None:
+    for doc in ("docs/ci.md", "docs/getting-started.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert f"redis-cloud-reconciler=={__version__}" in text, doc
+
+
 def test_every_spec_variable_is_a_workflow_secret() -> None:
     specs = [p for p in (ROOT / "examples").rglob("*.yaml") if "ci" not in p.parts]
     used = {m for p in specs for m in re.findall(r"\$\{([A-Z0-9_]+)\}", p.read_text("utf-8"))}
@@ -187,7 +228,7 @@ def test_pre_commit_hook() -> None:
     [hook] = document.data
     assert hook["id"] == "reconciler-validate"
     assert (hook["entry"], hook["language"], hook["pass_filenames"]) == (
-        "reconciler validate --allow-missing-env",
+        "reconciler validate",
         "python",
         False,
     )

@@ -5,6 +5,8 @@ Nothing else in reconciler imports this package. Its modules:
 - :mod:`~reconciler.cli.parser` — the flags of every command (argparse).
 - :mod:`~reconciler.cli.commands` — ``validate``, ``plan``, ``apply``, ``export``,
   ``simulator``: each returns an exit code or raises.
+- :mod:`~reconciler.cli.show` — ``show`` (a saved plan) and ``schema``: no network.
+- :mod:`~reconciler.cli.encoding` — ASCII fallbacks for terminals that lack a symbol.
 - :mod:`~reconciler.cli.api` — the API client a command talks to, and its credentials.
 - :mod:`~reconciler.cli.runtime` — :class:`Runtime`, the clocks a command runs on.
 
@@ -24,7 +26,8 @@ from typing import Any
 
 from reconciler.cli.api import KEY_ENVS, SECRET_ENVS, open_api
 from reconciler.cli.commands import EXIT_CHANGES, EXIT_OK
-from reconciler.cli.parser import build_parser, parse_duration
+from reconciler.cli.encoding import use_fallbacks
+from reconciler.cli.parser import build_parser, parse_args, parse_duration
 from reconciler.cli.runtime import Runtime
 from reconciler.errors import (
     EXIT_ERROR,
@@ -46,6 +49,7 @@ __all__ = [
     "describe",
     "main",
     "open_api",
+    "parse_args",
     "parse_duration",
 ]
 
@@ -58,7 +62,8 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     Every :class:`ReconcilerError` becomes its :func:`describe` text on stderr and its
     class's ``exit_code``. Bad flags exit (``SystemExit``) with 1, as argparse does.
     """
-    args = build_parser().parse_args(argv)
+    use_fallbacks(sys.stdout, sys.stderr)
+    args = parse_args(argv)
     _configure_logging(args.verbose)
     try:
         return int(args.run(args, runtime or Runtime()))

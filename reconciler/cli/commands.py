@@ -34,21 +34,45 @@ EXIT_CHANGES = 2
 
 
 def run_validate(args: argparse.Namespace, runtime: Runtime) -> int:
-    """``reconciler validate``: load and validate only; no network.
+    """``reconciler validate``: load and validate only; no network, no secrets needed.
+
+    An unset ``${VAR}`` reads as a placeholder, so everything else is still checked; each
+    such reference is a note on stderr (with its location). With ``--require-env`` it is an
+    error, as it is for ``plan`` and ``apply``.
 
     Raises:
         SpecError: the spec files hold problems.
     """
     environ: Mapping[str, str] = os.environ
-    if args.allow_missing_env:
-        environ = _PlaceholderEnviron(os.environ)
+    placeholder = _PlaceholderEnviron(os.environ)
+    if not args.require_env:
+        environ = placeholder
     desired = _load(args.paths, environ)
+    if placeholder.missing:
+        _note_missing_env(args.paths)
     databases = sum(len(s.databases) for s in desired.subscriptions)
     print(
         f"{len(desired.files)} file(s) valid: {len(desired.subscriptions)} subscription(s), "
         f"{databases} database(s)."
     )
     return EXIT_OK
+
+
+def _note_missing_env(paths: Sequence[str]) -> None:
+    """Print a located note on stderr for every unset ``${VAR}`` in the spec files."""
+    import logging
+
+    from reconciler.errors import SpecError
+
+    logging.disable(logging.INFO)  # the first load logged already
+    try:
+        _load(paths)
+    except SpecError as exc:
+        for problem in exc.problems:
+            if problem.message.endswith(" not set"):
+                print(f"note: {problem} (plan and apply need it)", file=sys.stderr)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -81,7 +105,7 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(plan))
     else:
-        sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
+        sys.stdout.write(render_text(plan, color=_color(sys.stdout, args)))
     if plan.refusals:
         raise PlanRefusedError(plan.refusals, command="plan")
     if args.out:
@@ -122,7 +146,7 @@ def run_apply(args: argparse.Namespace, runtime: Runtime) -> int:
             moved = stale_reasons(saved.data, fresh)
             if moved:
                 raise StalePlanError(args.plan, moved)
-        sys.stdout.write(render_text(plan, color=_color(sys.stdout)))
+        sys.stdout.write(render_text(plan, color=_color(sys.stdout, args)))
         if plan.refusals:
             raise PlanRefusedError(plan.refusals, command="apply")
         if not plan.has_changes:
@@ -149,15 +173,21 @@ def run_simulator(args: argparse.Namespace, runtime: Runtime) -> int:
     """``reconciler simulator``: serve the API simulator until Ctrl-C.
 
     The simulator keeps real time: it serves other processes, whose clocks are real.
+
+    Raises:
+        UsageError: the folder of ``--state`` does not exist.
     """
     from pathlib import Path
 
     from reconciler.simulator import SimulatorConfig, serve_forever
 
+    state = Path(args.state) if args.state else None
+    if state is not None and not state.parent.is_dir():
+        raise UsageError(f"--state: folder does not exist: {state.parent}")
     config = SimulatorConfig(
         host=args.host,
         port=args.port,
-        state_path=Path(args.state) if args.state else None,
+        state_path=state,
         seed_path=Path(args.seed) if args.seed else None,
         api_key=args.api_key,
         api_secret=args.api_secret,
@@ -193,14 +223,20 @@ def _load(paths: Sequence[str], environ: Mapping[str, str] | None = None) -> Des
 
 
 class _PlaceholderEnviron(Mapping[str, str]):
-    """The environment, where every unset variable reads as a placeholder value."""
+    """The environment, where every unset variable reads as a placeholder value.
+
+    ``missing`` holds the names of the unset variables that were read.
+    """
 
     PLACEHOLDER = "unset-variable-placeholder"
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
+        self.missing: set[str] = set()
 
     def __getitem__(self, name: str) -> str:
+        if name not in self._environ:
+            self.missing.add(name)
         return self._environ.get(name, self.PLACEHOLDER)
 
     def __contains__(self, name: object) -> bool:
@@ -238,9 +274,11 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
     return {"force": bool(args.force)}
 
 
-def _color(stream: TextIO) -> bool:
+def _color(stream: TextIO, args: argparse.Namespace | None = None) -> bool:
     from reconciler.render import color_enabled
 
+    if args is not None and getattr(args, "no_color", False):
+        return False
     return color_enabled(stream, os.environ)
 
 

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from reconciler import __version__
-from reconciler.cli import commands
+from reconciler.cli import commands, show
 from reconciler.errors import UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad flags; 2 means "changes present" here, so exit 1 instead."""
+    """argparse exits 2 on bad flags; 2 means "changes present" here, so exit 1 instead.
+
+    Abbreviated flags are refused: ``--for`` could mean ``--force`` or ``--format``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -20,15 +28,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for every command; ``args.run(args, runtime)`` runs one."""
+    """Return the argument parser for every command; ``args.run(args, runtime)`` runs one.
+
+    The global flags (``-v``, ``--api-url``, ``--no-color``) are accepted before or after
+    the command; use :func:`parse_args` to read them merged.
+    """
     parser = _Parser(
         prog="reconciler",
         description="Keep Redis Cloud Pro databases in line with YAML files kept in git.",
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging (-vv for HTTP debug)"
-    )
+    _add_global_options(parser, top=True)
+    _add_api_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     _add_validate(subparsers)
@@ -36,7 +47,62 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apply(subparsers)
     _add_export(subparsers)
     _add_simulator(subparsers)
+    _add_show(subparsers)
+    _add_schema(subparsers)
+    for sub in subparsers.choices.values():
+        _add_global_options(sub, top=False)
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Return the parsed flags; ``verbose`` counts ``-v`` before and after the command.
+
+    An unknown flag exits 1 with the usage of the command it was given to.
+    """
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _usage_error(parser, list(argv if argv is not None else sys.argv[1:]), args, extras)
+    args.verbose += args.__dict__.pop("command_verbose", 0)
+    return args
+
+
+def _usage_error(
+    parser: argparse.ArgumentParser,
+    argv: list[str],
+    args: argparse.Namespace,
+    extras: list[str],
+) -> NoReturn:
+    """Exit with the usage of the parser the first unknown argument was given to."""
+    command = args.command
+    sub = _subcommands(parser)[command]
+    given_to_command = command in argv and extras[0] in argv[argv.index(command) + 1 :]
+    (sub if given_to_command else parser).error(f"unrecognized arguments: {' '.join(extras)}")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _add_global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """Add ``-v`` and ``--no-color``; after the command they only override what was given."""
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        dest="verbose" if top else "command_verbose",
+        default=0,
+        help="more logging (-vv for HTTP debug)",
+    )
+    p.add_argument(
+        "--no-color",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="no colour in the plan (as NO_COLOR=1 does)",
+    )
 
 
 def parse_duration(text: str) -> float:
@@ -66,17 +132,18 @@ def _add_validate(subparsers: Any) -> None:
     p = subparsers.add_parser("validate", help="load and validate spec files; no network")
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec file or folder")
     p.add_argument(
-        "--allow-missing-env",
+        "--require-env",
         action="store_true",
-        help="treat unset ${VARS} as set (for pre-commit hooks and editors without secrets)",
+        help="an unset ${VAR} is an error (default: a note; the check runs on a placeholder)",
     )
+    p.add_argument("--allow-missing-env", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(run=commands.run_validate)
 
 
-def _add_api_options(p: argparse.ArgumentParser) -> None:
+def _add_api_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument(
         "--api-url",
-        default=None,
+        default=None if top else argparse.SUPPRESS,
         help="API base URL (default: $REDIS_API_URL or https://api.redislabs.com/v1); "
         "'sim:' or 'sim:STATEFILE' runs the built-in simulator",
     )
@@ -160,3 +227,16 @@ def _add_simulator(subparsers: Any) -> None:
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     p.add_argument("--fault-seed", type=int, default=0)
     p.set_defaults(run=commands.run_simulator)
+
+
+def _add_show(subparsers: Any) -> None:
+    p = subparsers.add_parser("show", help="print a saved plan (plan --out FILE); no network")
+    p.add_argument("planfile", metavar="PLANFILE", help="a file written by plan --out")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.set_defaults(run=show.run_show)
+
+
+def _add_schema(subparsers: Any) -> None:
+    p = subparsers.add_parser("schema", help="print the spec's JSON Schema (or the plan's)")
+    p.add_argument("--plan", action="store_true", help="the schema of plan --format json")
+    p.set_defaults(run=show.run_schema)

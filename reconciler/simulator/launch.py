@@ -57,6 +57,11 @@ def start_for_url(spec: str) -> RunningSimulator:
     change anyway.
 
     Raises:
-        UsageError: a bad URL, env variable, state or seed file.
+        UsageError: a bad URL, env variable, state or seed file; a state folder that does
+            not exist.
     """
-    return serve_in_background(sim_config(spec, Path.cwd(), default_environ()))
+    config = sim_config(spec, Path.cwd(), default_environ())
+    folder = config.state_path.parent if config.state_path else None
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"simulator state folder does not exist: {folder} (in {spec})")
+    return serve_in_background(config)

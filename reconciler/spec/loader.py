@@ -20,7 +20,7 @@ from reconciler.errors import SpecError, SpecProblem
 from reconciler.model import DesiredState
 from reconciler.spec import merge
 from reconciler.spec.schema import validate
-from reconciler.spec.yamlload import DocumentError, read_document
+from reconciler.spec.yamlload import Document, DocumentError, read_document
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 # A file found in a folder walk is a spec only when its top level has one of these keys:
 # the simulator seed, CI workflows and other YAML living beside the specs are skipped.
 SPEC_MARKERS = ("version", "subscriptions")
+# A top-level key this close to a marker is a typo, an error rather than a skipped file.
+MARKER_TYPOS = 2
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def _read_path(
 def _first_time(file: str, seen: set[str]) -> bool:
     real = os.path.realpath(file)
     if real in seen:
-        logger.debug("skipping %s: already read", file)
+        logger.info("skipping %s: already read", file)
         return False
     seen.add(real)
     return True
@@ -136,11 +138,17 @@ def _walk(top: str) -> list[str]:
     """Return the ``*.yaml``/``*.yml`` files below ``top`` sorted by path, hidden ones skipped."""
     found: list[tuple[tuple[str, ...], str]] = []
     for folder, dirs, names in os.walk(top):
+        for hidden in sorted(d for d in dirs if d.startswith(".")):
+            logger.info("skipping %s: hidden folder", os.path.join(folder, hidden))
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         relative = os.path.relpath(folder, top)
         parts = () if relative == "." else tuple(relative.split(os.sep))
         for name in names:
-            if not name.startswith(".") and name.lower().endswith(SPEC_SUFFIXES):
+            if not name.lower().endswith(SPEC_SUFFIXES):
+                continue
+            if name.startswith("."):
+                logger.info("skipping %s: hidden file", os.path.join(folder, name))
+            else:
                 found.append(((*parts, name), os.path.normpath(os.path.join(folder, name))))
     return [file for _, file in sorted(found)]
 
@@ -174,7 +182,11 @@ def _read_spec(
     data = doc.data
     is_mapping = isinstance(data, dict)
     if not candidate.explicit and is_mapping and not any(m in data for m in SPEC_MARKERS):
-        logger.debug("skipping %s: no 'version' or 'subscriptions' at the top", file)
+        misspelt = _misspelt_markers(data)
+        if misspelt:
+            problems.add([_misspelt_problem(doc, file, key, marker) for key, marker in misspelt])
+            return None
+        logger.info("skipping %s: no 'version' or 'subscriptions' at the top", file)
         skipped.append(file)
         return None
     if data is None:
@@ -189,6 +201,38 @@ def _read_spec(
     problems.add(doc.problems)
     problems.add(validate(doc, file))
     return merge.SpecFile(file, doc)
+
+
+def _misspelt_markers(data: dict[object, object]) -> list[tuple[str, str]]:
+    """Return ``(key, marker)`` for each top-level key that looks like a misspelt marker."""
+    found: list[tuple[str, str]] = []
+    for key in data:
+        if isinstance(key, str):
+            near = [m for m in SPEC_MARKERS if edit_distance(key.lower(), m) <= MARKER_TYPOS]
+            found.extend((key, marker) for marker in near[:1])
+    return found
+
+
+def _misspelt_problem(doc: Document, file: str, key: str, marker: str) -> SpecProblem:
+    line, column = doc.position((key,), key=True)
+    message = (
+        f"unknown top-level key {key!r} (did you mean {marker!r}?); a YAML file without "
+        "'version' or 'subscriptions' is not read as a spec"
+    )
+    return SpecProblem(file, line, column, key, message)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance between ``a`` and ``b`` (insert, delete, replace)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
 
 
 class _ReadFailure(Exception):

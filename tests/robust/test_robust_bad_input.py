@@ -101,7 +101,7 @@ def no_writes(sim: RunningSimulator) -> Iterator[None]:
 
 def spec_commands(spec: str, url: str) -> dict[str, list[str]]:
     return {
-        "validate": ["validate", spec],
+        "validate": ["validate", "--require-env", spec],
         "plan": ["plan", spec, "--api-url", url],
         "apply": ["apply", spec, "--yes", "--api-url", url],
     }
@@ -626,12 +626,12 @@ FLAG_CASES: dict[str, tuple[list[str], dict[str, str | None], str]] = {
         ["destroy", "{spec}"],
         {},
         "reconciler: error: argument COMMAND: invalid choice: 'destroy' (choose from "
-        "'validate', 'plan', 'apply', 'export', 'simulator')",
+        "'validate', 'plan', 'apply', 'export', 'simulator', 'show', 'schema')",
     ),
     "unknown-flag": (
         ["plan", "{spec}", "--bogus", "--api-url", "{url}"],
         {},
-        "reconciler: error: unrecognized arguments: --bogus",
+        "reconciler plan: error: unrecognized arguments: --bogus",
     ),
     "unknown-global-flag": (
         ["--frobnicate", "validate", "{spec}"],
@@ -1014,7 +1014,7 @@ def test_fuzzed_documents_validate_clean_or_fail_located(
         cwd = os.getcwd()
         os.chdir(folder)
         try:
-            validated = run_cli(["validate", "spec.yaml"], capsys)
+            validated = run_cli(["validate", "--require-env", "spec.yaml"], capsys)
             planned = run_cli(spec_commands("spec.yaml", api_env.url)["plan"], capsys)
         finally:
             os.chdir(cwd)
