@@ -785,3 +785,34 @@ def test_edit_distance(a: str, b: str, distance: int) -> None:
     from reconciler.spec.loader import edit_distance
 
     assert edit_distance(a, b) == distance == edit_distance(b, a)
+
+
+def test_an_unreachable_api_is_one_line_without_library_warnings(workdir: Path) -> None:
+    """urllib3's "Retrying …" warnings show only from -v on; the error line says it all."""
+    env = {**os.environ, "REDIS_API_KEY": "k", "REDIS_API_SECRET": "s"}
+    argv = [sys.executable, "-m", "reconciler", "plan", "examples/staging.yaml"]
+    quiet = subprocess.run(
+        [*argv, "--api-url", "http://127.0.0.1:1/v1"], capture_output=True, text=True, env=env
+    )
+    assert quiet.returncode == 1
+    assert quiet.stderr.splitlines() == [
+        "error: GET /subscriptions/2005678: cannot reach http://127.0.0.1:1/v1: connection refused"
+    ]
+
+
+def test_a_base_url_without_v1_is_named_as_the_problem(
+    workdir: Path,
+    make_simulator: Callable[..., RunningSimulator],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = make_simulator()
+    monkeypatch.setenv("REDIS_API_KEY", running.api_key)
+    monkeypatch.setenv("REDIS_API_SECRET", running.api_secret)
+    root = running.url.removesuffix("/v1")
+    code, out, err = run(capsys, "plan", "examples/staging.yaml", "--api-url", root)
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1].endswith(
+        f"this does not look like the Redis Cloud API v1 at {root}: its base URL ends in /v1 "
+        "(e.g. https://api.redislabs.com/v1)"
+    )

@@ -123,6 +123,13 @@ _SHOWN: dict[type[ReconcilerError], Callable[[Any], str]] = {
 }
 
 
+#: Libraries whose warnings (urllib3's "Retrying …" lines) are shown only from ``-v`` on:
+#: the one clear error line that follows says what failed.
+QUIET_LIBRARIES = ("urllib3",)
+
+
 def _configure_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)

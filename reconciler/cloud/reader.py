@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from reconciler.cloud.pages import database_pages, live_database, live_subscript
 from reconciler.cloud.tags import tag_names, with_tags
 from reconciler.errors import BadResponseError, NotFoundError
 from reconciler.model import DesiredState, LiveDatabase, LiveState, LiveSubscription
+from reconciler.secrets import mask_url
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +151,8 @@ def _read_subscription(
     path = paths.subscription(subscription_id)
     try:
         answer = reading.get(path)
-    except NotFoundError:
+    except NotFoundError as exc:
+        _check_api_root(reading.client.base_url, exc)
         logger.debug("subscription %s does not exist", subscription_id)
         return None
     subscription = live_subscription(answer, subscription_id, path)
@@ -197,3 +200,22 @@ def _lacks_password(raw: Mapping[str, Any]) -> bool:
     security = raw.get("security")
     password = security.get("password") if isinstance(security, Mapping) else None
     return not (isinstance(password, str) and password)
+
+
+def _check_api_root(base_url: str, not_found: NotFoundError) -> None:
+    """A 404 from a base URL that is not the API's ``…/v1`` is a wrong URL, not a missing
+    subscription (which would send the user looking for the wrong thing).
+
+    Raises:
+        BadResponseError: ``base_url``'s path does not end in ``/v1``.
+    """
+    if urllib.parse.urlsplit(base_url).path.rstrip("/").endswith("/v1"):
+        return
+    raise BadResponseError(
+        not_found.method,
+        not_found.path,
+        404,
+        not_found.error_type,
+        f"this does not look like the Redis Cloud API v1 at {mask_url(base_url)}: "
+        "its base URL ends in /v1 (e.g. https://api.redislabs.com/v1)",
+    )
