@@ -816,3 +816,37 @@ def test_a_base_url_without_v1_is_named_as_the_problem(
         f"this does not look like the Redis Cloud API v1 at {root}: its base URL ends in /v1 "
         "(e.g. https://api.redislabs.com/v1)"
     )
+
+
+def test_subscription_filter_plans_only_that_subscription(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = run(capsys, "plan", "examples/", "--api-url", "sim:")
+    assert (both[0], "2001234" in both[1], "2005678" in both[1]) == (0, True, True)
+    code, out, _ = run(
+        capsys, "plan", "examples/", "--subscription", "2005678", "--api-url", "sim:"
+    )
+    assert code == 0
+    assert "2005678" in out and "2001234" not in out
+
+
+def test_subscription_filter_names_an_unknown_id(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "plan", "examples/", "--subscription", "7", "--api-url", "sim:")
+    assert (code, out, err) == (1, "", "error: --subscription 7: in no spec file given\n")
+
+
+def test_a_saved_plan_records_its_subscription_filter(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub = ["--subscription", "2005678", "--api-url", "sim:"]
+    assert run(capsys, "plan", "examples/", "--out", "p.json", *sub)[0] == 0
+    saved = json.loads((workdir / "p.json").read_text())
+    assert saved["filters"] == {"force": False, "subscriptions": [2005678]}
+    code, _, err = run(capsys, "apply", "examples/", "--plan", "p.json", "--api-url", "sim:")
+    assert code == 1
+    assert err.startswith("error: plan is stale")
+    code, out, _ = run(capsys, "apply", "examples/", "--plan", "p.json", *sub)
+    assert code == 0
+    assert "2001234" not in out

@@ -7,6 +7,7 @@ happen inside the functions so that ``--version`` and ``validate`` start fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import threading
@@ -94,7 +95,7 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
         write_plan_file,
     )
 
-    desired = _load(args.paths)
+    desired = _only_subscriptions(_load(args.paths), args.subscription)
     salt = secrets.token_hex(16)
     with open_api(args.api_url, runtime) as client:
         plan, basis = _build_plan(
@@ -132,7 +133,7 @@ def run_apply(args: argparse.Namespace, runtime: Runtime) -> int:
 
     from reconciler.render import plan_file_document, read_plan_file, render_text, stale_reasons
 
-    desired = _load(args.paths)
+    desired = _only_subscriptions(_load(args.paths), args.subscription)
     saved = read_plan_file(args.plan) if args.plan else None
     salt = saved.salt if saved else secrets.token_hex(16)
     with open_api(args.api_url, runtime) as client:
@@ -271,7 +272,27 @@ def _build_plan(
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
     """The flags that shape a plan, as a plan file records them."""
-    return {"force": bool(args.force)}
+    filters: dict[str, Any] = {"force": bool(args.force)}
+    if args.subscription:
+        filters["subscriptions"] = sorted(set(args.subscription))
+    return filters
+
+
+def _only_subscriptions(desired: DesiredState, wanted: Sequence[int] | None) -> DesiredState:
+    """Keep the subscriptions ``--subscription`` names (all when none): only those are read,
+    planned and applied, and prune acts only inside them.
+
+    Raises:
+        UsageError: a named subscription is in no spec file.
+    """
+    if not wanted:
+        return desired
+    unknown = sorted(set(wanted) - {s.id for s in desired.subscriptions})
+    if unknown:
+        names = ", ".join(str(i) for i in unknown)
+        raise UsageError(f"--subscription {names}: in no spec file given")
+    kept = tuple(s for s in desired.subscriptions if s.id in set(wanted))
+    return dataclasses.replace(desired, subscriptions=kept)
 
 
 def _color(stream: TextIO, args: argparse.Namespace | None = None) -> bool:

@@ -160,6 +160,7 @@ def _add_plan(subparsers: Any) -> None:
         help="exit 2 when there are changes, 0 when none, 1 on error",
     )
     p.add_argument("--force", action="store_true", help="allow deletes over the safety threshold")
+    _add_subscription_filter(p, "plan only this subscription of the spec (repeatable)")
     _add_api_options(p)
     p.set_defaults(run=commands.run_plan)
 
@@ -192,20 +193,20 @@ def _add_apply(subparsers: Any) -> None:
         help="fail at once when another run's task is unfinished instead of waiting for it",
     )
     p.add_argument("--report", metavar="FILE", help="write the run as JSON")
+    _add_subscription_filter(p, "apply only this subscription of the spec (repeatable)")
     _add_api_options(p)
     p.set_defaults(run=commands.run_apply)
 
 
+def _add_subscription_filter(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument(
+        "--subscription", action="append", type=int, default=None, metavar="ID", help=text
+    )
+
+
 def _add_export(subparsers: Any) -> None:
     p = subparsers.add_parser("export", help="write live databases as a spec")
-    p.add_argument(
-        "--subscription",
-        action="append",
-        type=int,
-        default=None,
-        metavar="ID",
-        help="subscription to export (repeatable; default: all)",
-    )
+    _add_subscription_filter(p, "subscription to export (repeatable; default: all)")
     p.add_argument("--out", metavar="PATH", help="file (or folder with --split); default stdout")
     p.add_argument("--split", action="store_true", help="one file per subscription")
     _add_api_options(p)
