@@ -82,11 +82,9 @@ def compare_database(
     """
     live = live_to_request(live_raw, subscription_raw)
     context = CompareContext.for_database(spec_fields, live, subscription_raw)
-    desired, have = comparable_fields(spec_fields, live, context)
+    desired, have, uncompared = _field_pairs(spec_fields, live, context)
     ignored = frozenset(ignore)
-    unknown = tuple(
-        u for u in uncompared_fields(spec_fields, live, context) if not is_ignored(u.field, ignored)
-    )
+    unknown = tuple(u for u in uncompared if not is_ignored(u.field, ignored))
     return Comparison(live, desired, have, diff_fields(desired, have, ignore=ignore), unknown)
 
 
@@ -123,15 +121,7 @@ def comparable_fields(
     ``desired_fields`` are the spec's request fields, ``live_request`` the output of
     :func:`live_to_request`. Keys of the two results are the same.
     """
-    desired_out: dict[str, Any] = {}
-    live_out: dict[str, Any] = {}
-    for field, want in normalise_desired(desired_fields).items():
-        have = canonical(field, live_request[field]) if field in live_request else MISSING
-        pair = comparable(field, want, have, context=context)
-        if pair is None:
-            log.debug("field %s is not compared", field)
-            continue
-        desired_out[field], live_out[field] = pair
+    desired_out, live_out, _ = _field_pairs(desired_fields, live_request, context)
     return desired_out, live_out
 
 
@@ -148,18 +138,32 @@ def uncompared_fields(
     (the API tells only that some are set). Fields never compared (the identity, excluded
     ones) are not listed.
     """
+    return _field_pairs(desired_fields, live_request, context)[2]
+
+
+def _field_pairs(
+    desired_fields: Mapping[str, Any],
+    live_request: Mapping[str, Any],
+    context: CompareContext,
+) -> tuple[dict[str, Any], dict[str, Any], tuple[Uncompared, ...]]:
+    """One pass over the spec fields: the pairs to compare and the fields that cannot be
+    (see :func:`comparable_fields` and :func:`uncompared_fields`)."""
+    desired_out: dict[str, Any] = {}
+    live_out: dict[str, Any] = {}
     found: list[Uncompared] = []
     for field, want in normalise_desired(desired_fields).items():
         row = FIELDS.get(field)
+        have = canonical(field, live_request[field]) if field in live_request else MISSING
+        pair = comparable(field, want, have, context=context)
+        if pair is not None:
+            desired_out[field], live_out[field] = pair
         if row is not None and row.read_back is None:
             found.append(Uncompared(field, NOT_RETURNED))
-        else:
-            have = canonical(field, live_request[field]) if field in live_request else MISSING
-            if _unknown(have) and comparable(field, want, have, context=context) is None:
-                found.append(Uncompared(field, ABSENT))
-            elif row is not None and row.canonical is presence and want == have == CERTIFICATES_SET:
-                found.append(Uncompared(field, CONTENTS_UNKNOWN))
-    return tuple(found)
+        elif _unknown(have) and pair is None:
+            found.append(Uncompared(field, ABSENT))
+        elif row is not None and row.canonical is presence and want == have == CERTIFICATES_SET:
+            found.append(Uncompared(field, CONTENTS_UNKNOWN))
+    return desired_out, live_out, tuple(found)
 
 
 def _unknown(value: Any) -> bool:
