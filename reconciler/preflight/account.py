@@ -110,9 +110,7 @@ def _live_fields(sub: LiveSubscription, db: Any) -> Mapping[str, Any] | None:
 def _check(database: _Database, lookups: AccountLookups) -> Iterator[Refusal]:
     view = database.known()
     note = _default_version(database, view, lookups)
-    for rule in broken_rules(
-        view, database.spec.fields, new=database.new, sent=database.changes
-    ):
+    for rule in broken_rules(view, database.spec.fields, new=database.new, sent=database.changes):
         message = rule.message(view)
         if note and "redisVersion" in rule.fields:
             message += note

@@ -110,6 +110,23 @@ def _search_by_shards(view: View) -> bool:
     return names is not None and SEARCH_MODULE in names and by == BY_SHARDS
 
 
+def _endpoints(view: View) -> list[Any] | None:
+    """Return the endpoints of ``replica.syncSources``; None when not a list of sources."""
+    sources = view["replica"].get("syncSources") if isinstance(view["replica"], Mapping) else None
+    if not isinstance(sources, list) or not all(isinstance(s, Mapping) for s in sources):
+        return None
+    return [source.get("endpoint") for source in sources]
+
+
+def _replica_disagrees(view: View) -> bool:
+    endpoints, replica_of = _endpoints(view), view["replicaOf"]
+    if endpoints is None or not isinstance(replica_of, list):
+        return False
+    return any(e not in replica_of for e in endpoints) or any(
+        r not in endpoints for r in replica_of
+    )
+
+
 def _memcached_rule(field: str, broken: Callable[[Any], bool], what: str) -> Rule:
     return Rule(
         id=f"{field}-not-for-memcached",
@@ -228,6 +245,17 @@ RULES: tuple[Rule, ...] = (
         message=lambda view: (
             "periodicBackupPath cannot be combined with remoteBackup: keep remoteBackup "
             "(periodicBackupPath is deprecated) and remove periodicBackupPath"
+        ),
+        written_only=True,
+    ),
+    Rule(
+        id="replica-of-agrees-with-replica",
+        fields=("replica", "replicaOf"),
+        at="replicaOf",
+        broken=_replica_disagrees,
+        message=lambda view: (
+            "replicaOf names other sources than replica.syncSources, and a database has one "
+            "set of sources: keep replica (replicaOf is deprecated) and remove replicaOf"
         ),
         written_only=True,
     ),
