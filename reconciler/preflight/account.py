@@ -9,7 +9,11 @@ For every database the spec wants present:
   (:class:`~reconciler.cloud.AccountLookups`): ``redisVersion`` (the subscription's Redis
   versions), ``modules`` names (on a new database: modules are create-only),
   ``queryPerformanceFactor`` and ``dataPersistence``. A value equal to the live one is
-  never refused (it is not sent), and a lookup is read only when some value needs it.
+  never refused (it is not sent), and a lookup is read only when some value needs it;
+- what the live account forbids: a new database's ``port`` used by a live database of the
+  subscription (or by a new one before it in the spec), a ``redisVersion`` change of a
+  memcached database (it cannot be upgraded), and a ``periodicBackupPath`` change on a
+  database whose backup ``remoteBackup`` set (the API keeps that backup's destination).
 
 Every problem is located at the field in the spec file (see :mod:`.locate`); all of them
 are raised together as one :class:`~reconciler.errors.SpecError`.
@@ -90,7 +94,9 @@ def _databases(desired: DesiredState, live: LiveState) -> Iterator[_Database]:
         for spec in sub.databases:
             if spec.state == "present":
                 live_db = _live_fields(live_sub, by_name.get(spec.name))
-                yield _Database(sub.id, spec, live_db, ports)
+                yield _Database(sub.id, spec, live_db, dict(ports))
+                if live_db is None and spec.fields.get("port") is not None:
+                    ports.setdefault(spec.fields["port"], spec.name)  # the next creates'
 
 
 def _ports(sub: LiveSubscription) -> dict[Any, str]:

@@ -407,6 +407,15 @@ LIVE_MEMCACHED = {**LIVE_CACHE, "redisVersion": "7.2"}
             ],
         ),
         ("      - name: new\n        port: 12001\n", (LIVE_PORTED,), []),
+        (
+            "      - name: one\n        port: 12001\n      - name: two\n        port: 12001\n",
+            (),
+            [
+                "spec.yaml:8:9: subscriptions[0].databases[1].port: port 12001 is already used "
+                f"by database 'one' of subscription {SUB}: choose another port, or leave "
+                "port out"
+            ],
+        ),
         ("      - name: queue\n        port: 12000\n", (LIVE_PORTED,), []),
         (
             "      - name: cache\n        redisVersion: '7.4'\n",
