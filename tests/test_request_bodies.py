@@ -92,7 +92,11 @@ EVERYTHING: dict[str, Any] = {
             {"endpoint": "redis://other.example.com:12002"},
         ]
     },
-    "replicaOf": ["redis://old.example.com:12003", "redis://u:p@older.example.com:12004"],
+    # The same sources as replica (a database has one set of sources), in another order.
+    "replicaOf": [
+        "redis://other.example.com:12002",
+        "redis://replicator:s3cret@source.example.com:12001",
+    ],
     "remoteBackup": {
         "active": True,
         "interval": "every-24-hours",

@@ -9,7 +9,11 @@ For every database the spec wants present:
   (:class:`~reconciler.cloud.AccountLookups`): ``redisVersion`` (the subscription's Redis
   versions), ``modules`` names (on a new database: modules are create-only),
   ``queryPerformanceFactor`` and ``dataPersistence``. A value equal to the live one is
-  never refused (it is not sent), and a lookup is read only when some value needs it.
+  never refused (it is not sent), and a lookup is read only when some value needs it;
+- what the live account forbids: a new database's ``port`` used by a live database of the
+  subscription (or by a new one before it in the spec), a ``redisVersion`` change of a
+  memcached database (it cannot be upgraded), and a ``periodicBackupPath`` change on a
+  database whose backup ``remoteBackup`` set (the API keeps that backup's destination).
 
 Every problem is located at the field in the spec file (see :mod:`.locate`); all of them
 are raised together as one :class:`~reconciler.errors.SpecError`.
@@ -26,7 +30,10 @@ from reconciler.compare import API_DEFAULTS, live_to_request, same_version
 from reconciler.errors import SpecError
 from reconciler.model import DatabaseSpec, DesiredState, LiveState, LiveSubscription
 from reconciler.preflight.locate import Refusal, locate
-from reconciler.preflight.rules import RULES, broken_rules
+from reconciler.preflight.rules import MEMCACHED, RULES, broken_rules
+
+#: The schedule a backup set by ``periodicBackupPath`` reads back with.
+DAILY = "every-24-hours"
 
 #: Fields whose rules depend on the Redis version (other than the version itself).
 _VERSION_DEPENDENT = frozenset(
@@ -41,6 +48,7 @@ class _Database:
     subscription_id: int
     spec: DatabaseSpec
     live: Mapping[str, Any] | None
+    ports: Mapping[Any, str]
 
     @property
     def new(self) -> bool:
@@ -82,9 +90,23 @@ def _databases(desired: DesiredState, live: LiveState) -> Iterator[_Database]:
         if live_sub is None:
             continue  # the plan refuses a missing subscription
         by_name = {db.name: db for db in live_sub.databases}
+        ports = _ports(live_sub)
         for spec in sub.databases:
             if spec.state == "present":
-                yield _Database(sub.id, spec, _live_fields(live_sub, by_name.get(spec.name)))
+                live_db = _live_fields(live_sub, by_name.get(spec.name))
+                yield _Database(sub.id, spec, live_db, dict(ports))
+                if live_db is None and spec.fields.get("port") is not None:
+                    ports.setdefault(spec.fields["port"], spec.name)  # the next creates'
+
+
+def _ports(sub: LiveSubscription) -> dict[Any, str]:
+    """Return the port of every live database of ``sub`` → the database's name."""
+    ports: dict[Any, str] = {}
+    for db in sub.databases:
+        port = live_to_request(db.raw, sub.raw).get("port")
+        if port is not None:
+            ports.setdefault(port, db.name)
+    return ports
 
 
 def _live_fields(sub: LiveSubscription, db: Any) -> Mapping[str, Any] | None:
@@ -94,12 +116,47 @@ def _live_fields(sub: LiveSubscription, db: Any) -> Mapping[str, Any] | None:
 def _check(database: _Database, lookups: AccountLookups) -> Iterator[Refusal]:
     view = database.known()
     note = _default_version(database, view, lookups)
-    for rule in broken_rules(view, database.spec.fields, new=database.new):
+    for rule in broken_rules(view, database.spec.fields, new=database.new, sent=database.changes):
         message = rule.message(view)
         if note and "redisVersion" in rule.fields:
             message += note
         yield Refusal(database.spec, rule.at, message)
+    yield from _live_conflicts(database)
     yield from _offered(database, lookups)
+
+
+def _live_conflicts(database: _Database) -> Iterator[Refusal]:
+    """Yield what the live account forbids: a port in use, an upgrade or a backup path."""
+    fields, live = database.spec.fields, database.live
+    port = fields.get("port")
+    if live is None and port in database.ports:
+        message = (
+            f"port {port} is already used by database {database.ports[port]!r} of "
+            f"subscription {database.subscription_id}: choose another port, or leave port out"
+        )
+        yield Refusal(database.spec, "port", message)
+    if live is None:
+        return
+    if live.get("protocol") == MEMCACHED and database.changes("redisVersion"):
+        message = (
+            f"a memcached database cannot be upgraded: its Redis version stays "
+            f"{live.get('redisVersion')}; remove redisVersion"
+        )
+        yield Refusal(database.spec, "redisVersion", message)
+    if database.changes("periodicBackupPath") and _scheduled(live.get("remoteBackup")):
+        message = (
+            "periodicBackupPath cannot change the backup of a database set with remoteBackup "
+            "(it has its own schedule): write remoteBackup with its storagePath instead"
+        )
+        yield Refusal(database.spec, "periodicBackupPath", message)
+
+
+def _scheduled(backup: Any) -> bool:
+    """Return True for a live backup set by ``remoteBackup`` (a periodicBackupPath backup
+    reads as active, every 24 hours, with no time of day)."""
+    if not isinstance(backup, Mapping) or not backup.get("storagePath"):
+        return False
+    return backup.get("timeUTC") is not None or backup.get("interval") != DAILY
 
 
 def _default_version(database: _Database, view: dict[str, Any], lookups: AccountLookups) -> str:

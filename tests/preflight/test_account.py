@@ -364,3 +364,112 @@ def test_modules_on_redis_8_are_refused_for_a_new_database_only(client: ApiClien
         "spec.yaml:7:9: subscriptions[0].databases[0].modules: modules cannot be listed for "
         "Redis 8.2: Redis 8 and later bundle every module; remove modules"
     ]
+
+
+# ------------------------------------------------------------------ what the live account forbids
+
+LIVE_PORTED = {
+    "databaseId": 13,
+    "name": "queue",
+    "status": "active",
+    "publicEndpoint": "redis-12000.example.com:12000",
+    "clustering": {"hashingPolicy": "standard", "regexRules": []},
+    "backup": {
+        "enableRemoteBackup": True,
+        "interval": "every-12-hours",
+        "timeUTC": "02:00",
+        "destination": "s3://backups/queue",
+    },
+}
+LIVE_PATH_BACKUP = {
+    "databaseId": 14,
+    "name": "legacy",
+    "status": "active",
+    "backup": {
+        "enableRemoteBackup": True,
+        "interval": "every-24-hours",
+        "destination": "s3://backups/legacy",
+    },
+}
+LIVE_MEMCACHED = {**LIVE_CACHE, "redisVersion": "7.2"}
+
+
+@pytest.mark.parametrize(
+    ("databases", "live", "expected"),
+    [
+        (
+            "      - name: new\n        port: 12000\n",
+            (LIVE_PORTED,),
+            [
+                "spec.yaml:6:9: subscriptions[0].databases[0].port: port 12000 is already used "
+                f"by database 'queue' of subscription {SUB}: choose another port, or leave "
+                "port out"
+            ],
+        ),
+        ("      - name: new\n        port: 12001\n", (LIVE_PORTED,), []),
+        (
+            "      - name: one\n        port: 12001\n      - name: two\n        port: 12001\n",
+            (),
+            [
+                "spec.yaml:8:9: subscriptions[0].databases[1].port: port 12001 is already used "
+                f"by database 'one' of subscription {SUB}: choose another port, or leave "
+                "port out"
+            ],
+        ),
+        ("      - name: queue\n        port: 12000\n", (LIVE_PORTED,), []),
+        (
+            "      - name: cache\n        redisVersion: '7.4'\n",
+            (LIVE_MEMCACHED,),
+            [
+                "spec.yaml:6:9: subscriptions[0].databases[0].redisVersion: a memcached "
+                "database cannot be upgraded: its Redis version stays 7.2; remove redisVersion"
+            ],
+        ),
+        ("      - name: cache\n        redisVersion: '7.2'\n", (LIVE_MEMCACHED,), []),
+        (
+            "      - name: queue\n        periodicBackupPath: s3://backups/other\n",
+            (LIVE_PORTED,),
+            [
+                "spec.yaml:6:9: subscriptions[0].databases[0].periodicBackupPath: "
+                "periodicBackupPath cannot change the backup of a database set with "
+                "remoteBackup (it has its own schedule): write remoteBackup with its "
+                "storagePath instead"
+            ],
+        ),
+        (
+            "      - name: queue\n        periodicBackupPath: s3://backups/queue\n",
+            (LIVE_PORTED,),
+            [],
+        ),
+        (
+            "      - name: legacy\n        periodicBackupPath: s3://backups/other\n",
+            (LIVE_PATH_BACKUP,),
+            [],
+        ),
+        (
+            "      - name: queue\n        regexRules: ['(?<tag>.*)']\n",
+            (LIVE_PORTED,),
+            [
+                "spec.yaml:6:9: subscriptions[0].databases[0].regexRules: regexRules need "
+                "shardingType custom-regex-rules, and this database's is default-regex-rules: set "
+                "shardingType: custom-regex-rules, or remove regexRules (even [])"
+            ],
+        ),
+        (
+            "      - name: cache\n        enableDefaultUser: true\n",
+            (LIVE_MEMCACHED,),
+            [
+                "spec.yaml:6:9: subscriptions[0].databases[0].enableDefaultUser: a memcached "
+                "database (protocol: memcached) cannot have enableDefaultUser: the default user "
+                "is a redis one; remove enableDefaultUser"
+            ],
+        ),
+    ],
+)
+def test_the_live_account_forbids_a_port_in_use_a_memcached_upgrade_and_a_backup_path(
+    client: ApiClient,
+    databases: str,
+    live: tuple[Mapping[str, Any], ...],
+    expected: list[str],
+) -> None:
+    assert problems(client, databases, *live) == expected

@@ -68,6 +68,46 @@ BROKEN = [
         {"supportOSSClusterApi": False, "useExternalEndpointForOSSClusterApi": True},
         "useExternalEndpointForOSSClusterApi: true needs supportOSSClusterApi: true",
     ),
+    (
+        {"protocol": "memcached", "modules": [{"name": "RedisJSON"}]},
+        "a memcached database (protocol: memcached) cannot have modules: remove modules (or "
+        "list none)",
+    ),
+    (
+        {"protocol": "memcached", "supportOSSClusterApi": True},
+        "a memcached database (protocol: memcached) cannot have supportOSSClusterApi: true: "
+        "the OSS Cluster API is for redis databases",
+    ),
+    (
+        {"protocol": "memcached", "enableDefaultUser": False},
+        "a memcached database (protocol: memcached) cannot have enableDefaultUser: the "
+        "default user is a redis one; remove enableDefaultUser",
+    ),
+    (
+        {"remoteBackup": {"active": False}, "periodicBackupPath": ""},
+        "periodicBackupPath cannot be combined with remoteBackup: keep remoteBackup "
+        "(periodicBackupPath is deprecated) and remove periodicBackupPath",
+    ),
+    (
+        {
+            "replica": {"syncSources": [{"endpoint": "redis://a.example.com:1"}]},
+            "replicaOf": ["redis://b.example.com:2"],
+        },
+        "replicaOf names other sources than replica.syncSources, and a database has one set "
+        "of sources: keep replica (replicaOf is deprecated) and remove replicaOf",
+    ),
+    (
+        {"modules": [{"name": "RedisJSON"}, {"name": "RediSearch"}, {"name": "redisjson"}]},
+        "modules lists RedisJSON, redisjson more than once: list each module once",
+    ),
+    (
+        {
+            "modules": [{"name": "RediSearch"}],
+            "throughputMeasurement": {"by": "number-of-shards", "value": 2},
+        },
+        "throughputMeasurement by number-of-shards cannot be used with the RediSearch "
+        "module: use by: operations-per-second",
+    ),
 ]
 
 
@@ -117,6 +157,30 @@ def test_modules_on_redis_8_wait_for_the_plan() -> None:
         {"supportOSSClusterApi": False, "useExternalEndpointForOSSClusterApi": False},
         {"useExternalEndpointForOSSClusterApi": True},
         {"state": "absent", "protocol": "memcached", "password": "p"},
+        {"protocol": "memcached", "modules": [], "supportOSSClusterApi": False},
+        {"protocol": "redis", "modules": [{"name": "RedisJSON"}], "enableDefaultUser": False},
+        {"modules": [{"name": "RedisJSON"}], "supportOSSClusterApi": True},  # protocol: plan
+        {"remoteBackup": {"active": False}},
+        {
+            "replica": {
+                "syncSources": [
+                    {"endpoint": "redis://a.example.com:1"},
+                    {"endpoint": "redis://b.example.com:2", "encryption": True},
+                ]
+            },
+            "replicaOf": ["redis://b.example.com:2", "redis://a.example.com:1"],
+        },
+        {"replica": {"syncSources": []}, "replicaOf": []},
+        {"periodicBackupPath": "s3://backups/db"},
+        {"modules": [{"name": "RedisJSON"}, {"name": "RediSearch"}]},
+        {
+            "modules": [{"name": "RediSearch"}],
+            "throughputMeasurement": {"by": "operations-per-second", "value": 1000},
+        },
+        {
+            "modules": [{"name": "RedisJSON"}],
+            "throughputMeasurement": {"by": "number-of-shards", "value": 2},
+        },
     ],
 )
 def test_a_database_keeping_the_rules_has_no_finding(database: dict[str, Any]) -> None:
@@ -131,6 +195,11 @@ def test_a_database_keeping_the_rules_has_no_finding(database: dict[str, Any]) -
         {"redisVersion": ["7"], "respVersion": "resp3"},
         {"redisVersion": "7.4", "modules": [None, "x"], "queryPerformanceFactor": 2},
         {"regexRules": "x", "shardingType": None},
+        {"protocol": ["memcached"], "modules": [{"name": "RedisJSON"}]},
+        {"modules": [{"name": 3}, {"name": 3}, "RedisJSON", "RedisJSON"]},
+        {"modules": [{"name": "RediSearch"}], "throughputMeasurement": "by shards"},
+        {"replica": {"syncSources": ["redis://a.example.com:1"]}, "replicaOf": ["x"]},
+        {"replica": [], "replicaOf": "redis://a.example.com:1"},
     ],
 )
 def test_values_of_a_wrong_type_break_no_rule_and_raise_nothing(database: dict[str, Any]) -> None:
@@ -162,8 +231,16 @@ def test_a_document_of_another_shape_has_no_finding(data: Any) -> None:
 # ------------------------------------------------------------------ broken_rules at plan time
 
 
-def ids(view: dict[str, Any], written: set[str], new: bool | None) -> list[str]:
-    return [rule.id for rule in broken_rules(view, dict.fromkeys(written), new=new)]
+def ids(
+    view: dict[str, Any], written: set[str], new: bool | None, sent: frozenset[str] | None = None
+) -> list[str]:
+    found = broken_rules(
+        view,
+        dict.fromkeys(written),
+        new=new,
+        sent=lambda field: sent is None or field in sent,
+    )
+    return [rule.id for rule in found]
 
 
 def test_a_rule_needs_every_field_known_and_its_own_field_written() -> None:
@@ -173,14 +250,22 @@ def test_a_rule_needs_every_field_known_and_its_own_field_written() -> None:
     assert ids({"saslUsername": "u"}, {"saslUsername"}, new=True) == []
 
 
-def test_a_new_only_rule_is_checked_at_plan_time_for_a_new_database_only() -> None:
-    view = {"regexRules": [], "shardingType": "default-regex-rules"}
-    assert ids(view, {"regexRules"}, new=True) == ["regex-rules-need-custom-sharding"]
-    assert ids(view, {"regexRules"}, new=False) == []
-    assert ids(view, {"regexRules", "shardingType"}, new=False) == []  # validate's
-    assert ids(view, {"regexRules", "shardingType"}, new=None) == [
-        "regex-rules-need-custom-sharding"
-    ]
+def test_a_when_sent_rule_is_checked_on_an_existing_database_only_when_it_is_sent() -> None:
+    """The default rules an existing database reads back with are not sent: no refusal."""
+    view = {"regexRules": ["(?<tag>.*)"], "shardingType": "default-regex-rules"}
+    rule = ["regex-rules-need-custom-sharding"]
+    assert ids(view, {"regexRules"}, new=True) == rule
+    assert ids(view, {"regexRules"}, new=False, sent=frozenset({"regexRules"})) == rule
+    assert ids(view, {"regexRules"}, new=False, sent=frozenset()) == []
+    assert ids(view, {"regexRules", "shardingType"}, new=None) == rule
+
+
+def test_a_written_only_rule_ignores_live_values() -> None:
+    view = {"remoteBackup": {"active": False}, "periodicBackupPath": "s3://backups/db"}
+    rule = ["one-backup-specification"]
+    assert ids(view, {"periodicBackupPath"}, new=False) == []
+    assert ids(view, {"periodicBackupPath"}, new=True) == []
+    assert ids(view, {"periodicBackupPath", "remoteBackup"}, new=False) == rule
 
 
 def test_modules_on_redis_8_are_refused_for_a_new_database_only() -> None:
