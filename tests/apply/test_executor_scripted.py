@@ -139,12 +139,12 @@ class ScriptedAccount:
         """Answer one request."""
         try:
             if seen.method == "GET":
-                return Reply(200, self.get(seen.route, seen.query))
-            return self.write(seen.method, seen.route, seen.json() if seen.body else None)
+                return Reply(200, self._read(seen.route, seen.query))
+            return self._write(seen.method, seen.route, seen.json() if seen.body else None)
         except _Refused as refused:
             return refused.reply
 
-    def get(self, path: str, params: Mapping[str, Any]) -> Any:
+    def _read(self, path: str, params: Mapping[str, Any]) -> Any:
         self.calls.append(("GET", path))
         if path == SUB_PATH:
             status = self._scripted(path) or self.subscription["status"]
@@ -159,7 +159,7 @@ class ScriptedAccount:
             return self._get_task(path, path.removeprefix("/tasks/"))
         return self._get_db(path, int(path.rsplit("/", 1)[1]))
 
-    def write(self, method: str, path: str, body: Any = None) -> Reply:
+    def _write(self, method: str, path: str, body: Any = None) -> Reply:
         self.calls.append((method, path))
         self.bodies.append(body)
         fault = self.write_faults.pop(0) if self.write_faults else "ok"
