@@ -1,4 +1,4 @@
-"""Tests for reconciler.apply.executor against a scripted in-memory account, on a fake clock.
+"""Tests for reconciler.apply.executor against a scripted account over HTTP, on a fake clock.
 
 Only what the simulator (test_executor.py, test_executor_recovery.py) cannot play is here:
 a subscription pending after a create that is already active, a create task without a
@@ -7,11 +7,14 @@ database statuses, updates the API silently ignores, a 403 ``SUBSCRIPTION_NOT_AC
 name clash on a database not listed, an API that does not list tasks, and a task error
 echoing a secret.
 
-The fake answers GETs from the stored account, with per-path status *scripts* consumed one
-per GET (``"404"`` answers Not Found); when a script runs out its last entry becomes the
-stored state. Tasks move through their script one GET at a time; the first time a task is
-seen ``processing-completed`` its effect is applied. Writes can be given faults. Time only
-moves when the executor sleeps, so nothing here waits.
+:class:`ScriptedAccount` is a responder served by the shared fake API (``tests/fake_api.py``)
+and spoken to through a real :class:`ApiClient`. It answers GETs from the stored account,
+with per-path status *scripts* consumed one per GET (``"404"`` answers Not Found); when a
+script runs out its last entry becomes the stored state. Tasks move through their script
+one GET at a time; the first time a task is seen ``processing-completed`` its effect is
+applied. Writes can be given faults, answered as the API would (409 and 403 error bodies,
+a dropped connection, a 502). Time only moves when the executor and the client sleep, so
+nothing here waits.
 """
 
 from __future__ import annotations
@@ -38,19 +41,15 @@ from executor_support import (
     update,
     upgrade,
 )
+from fake_api import FakeApi, Reply, Seen
 
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.progress import make_progress
 from reconciler.apply.report import ApplyReport, iso_utc
-from reconciler.errors import (
-    ApplyFailedError,
-    AuthenticationError,
-    ConflictError,
-    NotFoundError,
-    UnknownOutcomeError,
-)
+from reconciler.cloud import ApiClient
+from reconciler.errors import ApplyFailedError
 from reconciler.plan import PlannedAction
-from reconciler.secrets import Secret, reveal
+from reconciler.secrets import Secret
 
 NEW_ID = 51170960
 NEW_PATH = f"{SUB_PATH}/databases/{NEW_ID}"
@@ -101,8 +100,24 @@ def db_raw(db_id: int = DB, name: str = "sessions", **fields: Any) -> dict[str, 
     return raw
 
 
-class FakeApi:
-    """An in-memory account speaking the ApiClient interface."""
+class _Refused(Exception):
+    """An answer other than 200, raised from the internals and sent as it is."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _error(status: int, error_type: str, description: str) -> _Refused:
+    return _Refused(Reply(status, {"error": {"type": error_type, "description": description}}))
+
+
+def _not_found(path: str) -> _Refused:
+    return _error(404, "NOT_FOUND", f"{path} not found")
+
+
+class ScriptedAccount:
+    """A scripted account; :meth:`reply` is the responder served by :class:`FakeApi`."""
 
     def __init__(self, clock: SteppingClock) -> None:
         self.clock = clock
@@ -118,42 +133,52 @@ class FakeApi:
         self.bodies: list[Any] = []
         self.next_db_id = NEW_ID
 
-    # ---------------------------------------------------------------- ApiClient interface
+    # ---------------------------------------------------------------- responder
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def reply(self, seen: Seen) -> Reply:
+        """Answer one request."""
+        try:
+            if seen.method == "GET":
+                return Reply(200, self._read(seen.route, seen.query))
+            return self._write(seen.method, seen.route, seen.json() if seen.body else None)
+        except _Refused as refused:
+            return refused.reply
+
+    def _read(self, path: str, params: Mapping[str, Any]) -> Any:
         self.calls.append(("GET", path))
         if path == SUB_PATH:
             status = self._scripted(path) or self.subscription["status"]
             return {**self.subscription, "status": status}
         if path == f"{SUB_PATH}/databases":
-            return self._page(params or {})
+            return self._page(params)
         if path == "/tasks":
             if not self.list_tasks:
-                raise NotFoundError("GET", path, 404)
+                raise _not_found(path)
             return {"tasks": [self._task_view(t) for t in self.tasks.values()]}
         if path.startswith("/tasks/"):
             return self._get_task(path, path.removeprefix("/tasks/"))
         return self._get_db(path, int(path.rsplit("/", 1)[1]))
 
-    def write(self, method: str, path: str, body: Any = None) -> Any:
+    def _write(self, method: str, path: str, body: Any = None) -> Reply:
         self.calls.append((method, path))
         self.bodies.append(body)
         fault = self.write_faults.pop(0) if self.write_faults else "ok"
         if fault == "lost-before":
-            raise UnknownOutcomeError(method, path, 0, "", "connection reset after sending")
+            return Reply(drop=True)
         if fault == "409":
-            raise ConflictError(method, path, 409, "DATABASE_NOT_ACTIVE", "not active")
+            raise _error(409, "DATABASE_NOT_ACTIVE", "not active")
         if fault == "409-name":
-            raise ConflictError(method, path, 409, "DATABASE_NAME_EXISTS", "name exists")
+            raise _error(409, "DATABASE_NAME_EXISTS", "name exists")
         if fault == "403":
-            raise AuthenticationError(method, path, 403, "SUBSCRIPTION_NOT_ACTIVE", "pending")
-        task = self._new_task(method, path, reveal(body))
+            raise _error(403, "SUBSCRIPTION_NOT_ACTIVE", "pending")
+        task = self._new_task(method, path, body)
         if fault == "lost-after-done":
             task["script"] = ["processing-completed"]
             self._advance(task)
         if fault.startswith("lost-after"):
-            raise UnknownOutcomeError(method, path, 502, "", "bad gateway")
-        return {k: task[k] for k in ("taskId", "commandType", "status", "timestamp")}
+            return Reply(502, "bad gateway", content_type="text/plain")
+        view = {k: task[k] for k in ("taskId", "commandType", "status", "timestamp")}
+        return Reply(202, view)
 
     # ---------------------------------------------------------------- counting
 
@@ -188,15 +213,15 @@ class FakeApi:
     def _get_db(self, path: str, db_id: int) -> dict[str, Any]:
         status = self._scripted(path)
         if status == "404" or db_id not in self.dbs:
-            raise NotFoundError("GET", path, 404)
+            raise _not_found(path)
         raw = copy.deepcopy(self.dbs[db_id])
         if status is not None:
             raw["status"] = status
         return raw
 
     def _page(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        if params.get("offset", 0) > 0:
-            raise NotFoundError("GET", f"{SUB_PATH}/databases", 404)
+        if int(params.get("offset", 0)) > 0:
+            raise _not_found(f"{SUB_PATH}/databases")
         listed = [{k: v for k, v in d.items() if k != "security"} for d in self.dbs.values()]
         return {"subscription": [{"subscriptionId": SID, "databases": listed}]}
 
@@ -222,10 +247,10 @@ class FakeApi:
     def _get_task(self, path: str, task_id: str) -> dict[str, Any]:
         task = self.tasks.get(task_id)
         if task is None:
-            raise NotFoundError("GET", path, 404)
+            raise _not_found(path)
         if task["script"][0] == "404":
             task["script"].pop(0)
-            raise NotFoundError("GET", path, 404)
+            raise _not_found(path)
         self._advance(task)
         return self._task_view(task)
 
@@ -281,18 +306,25 @@ def clock() -> SteppingClock:
 
 
 @pytest.fixture
-def api(clock: SteppingClock) -> FakeApi:
-    return FakeApi(clock)
+def api(clock: SteppingClock) -> ScriptedAccount:
+    return ScriptedAccount(clock)
 
 
-def run(api: FakeApi, *actions: PlannedAction, **options: Any) -> ApplyReport:
+def run(api: ScriptedAccount, *actions: PlannedAction, **options: Any) -> ApplyReport:
+    """Apply ``actions`` to ``api`` through a real client on its clock, served over HTTP."""
     clock = api.clock
-    return apply_plan(
-        plan_of(*actions), api, clock=clock, sleep=clock.sleep, wall_clock=clock, **options
-    )
+    with FakeApi(api.reply) as server:
+        client = ApiClient(
+            server.url, "fake-key-0001", "fake-secret-0001", sleep=clock.sleep, clock=clock
+        )
+        with client:
+            plan = plan_of(*actions)
+            return apply_plan(
+                plan, client, clock=clock, sleep=clock.sleep, wall_clock=clock, **options
+            )
 
 
-def failure(api: FakeApi, *actions: PlannedAction, **options: Any) -> ApplyFailedError:
+def failure(api: ScriptedAccount, *actions: PlannedAction, **options: Any) -> ApplyFailedError:
     with pytest.raises(ApplyFailedError) as caught:
         run(api, *actions, **options)
     return caught.value
@@ -301,12 +333,12 @@ def failure(api: FakeApi, *actions: PlannedAction, **options: Any) -> ApplyFaile
 # -------------------------------------------------------------------- creates
 
 
-def test_create_waits_out_the_subscription_going_pending(api: FakeApi) -> None:
+def test_create_waits_out_the_subscription_going_pending(api: ScriptedAccount) -> None:
     run(api, create())
     assert api.calls[-3:] == [("GET", NEW_PATH), ("GET", SUB_PATH), ("GET", SUB_PATH)]
 
 
-def test_create_without_resource_id_finds_the_database_by_name(api: FakeApi) -> None:
+def test_create_without_resource_id_finds_the_database_by_name(api: ScriptedAccount) -> None:
     original = api._apply
 
     def apply_without_id(task: dict[str, Any]) -> dict[str, Any]:
@@ -321,7 +353,7 @@ def test_create_without_resource_id_finds_the_database_by_name(api: FakeApi) -> 
 # -------------------------------------------------------------------- tasks
 
 
-def test_the_next_action_is_not_started_after_a_failure(api: FakeApi) -> None:
+def test_the_next_action_is_not_started_after_a_failure(api: ScriptedAccount) -> None:
     api.next_tasks.append({"script": ["processing-error"], "error": "DATABASE_BACKUP_DISABLED"})
     error = failure(api, backup(), delete())
     assert api.writes() == [("POST", f"{DB_PATH}/backup")]
@@ -344,7 +376,7 @@ def test_the_next_action_is_not_started_after_a_failure(api: FakeApi) -> None:
     ],
 )
 def test_unknown_terminal_task_status_and_bare_error_are_failures(
-    api: FakeApi, script: list[str], message: str
+    api: ScriptedAccount, script: list[str], message: str
 ) -> None:
     api.next_tasks.append({"script": script})
     error = failure(api, update({"datasetSizeInGb": 2}))
@@ -354,7 +386,7 @@ def test_unknown_terminal_task_status_and_bare_error_are_failures(
 # -------------------------------------------------------------------- statuses
 
 
-def test_unknown_pending_database_statuses_are_waited_out(api: FakeApi) -> None:
+def test_unknown_pending_database_statuses_are_waited_out(api: ScriptedAccount) -> None:
     api.scripts[DB_PATH] = ["dynamic-endpoints-creation-pending", "brand-new-status", "active"]
     out = io.StringIO()
     progress = make_progress(out, tty=False, wall_clock=api.clock)
@@ -363,14 +395,14 @@ def test_unknown_pending_database_statuses_are_waited_out(api: FakeApi) -> None:
     assert "database brand-new-status" in out.getvalue()
 
 
-def test_database_error_status_is_a_failure(api: FakeApi) -> None:
+def test_database_error_status_is_a_failure(api: ScriptedAccount) -> None:
     api.scripts[DB_PATH] = ["active-change-pending", "error"]
     error = failure(api, update({"datasetSizeInGb": 2}))
     assert str(error) == "update sessions (db 51170941): database 51170941 entered status 'error'"
     assert api.writes() == []
 
 
-def test_silent_no_op_is_an_error(api: FakeApi) -> None:
+def test_silent_no_op_is_an_error(api: ScriptedAccount) -> None:
     api.ignore_updates = True
     error = failure(api, update({"datasetSizeInGb": 2, "dataEvictionPolicy": "allkeys-lru"}))
     assert str(error) == (
@@ -379,7 +411,7 @@ def test_silent_no_op_is_an_error(api: FakeApi) -> None:
     )
 
 
-def test_silent_no_op_of_an_upgrade_is_an_error(api: FakeApi) -> None:
+def test_silent_no_op_of_an_upgrade_is_an_error(api: ScriptedAccount) -> None:
     api.ignore_updates = True
     error = failure(api, upgrade("8.2"))
     assert str(error) == (
@@ -391,7 +423,7 @@ def test_silent_no_op_of_an_upgrade_is_an_error(api: FakeApi) -> None:
 # -------------------------------------------------------------------- 409 and "not active"
 
 
-def test_409_not_active_is_waited_out_and_sent_again(api: FakeApi) -> None:
+def test_409_not_active_is_waited_out_and_sent_again(api: ScriptedAccount) -> None:
     api.write_faults = ["409", "403", "ok"]
     report = run(api, update({"datasetSizeInGb": 2}))
     assert api.count("PUT") == 3
@@ -399,7 +431,7 @@ def test_409_not_active_is_waited_out_and_sent_again(api: FakeApi) -> None:
     assert api.dbs[DB]["datasetSizeInGb"] == 2
 
 
-def test_409_name_clash_with_a_different_database_fails_at_once(api: FakeApi) -> None:
+def test_409_name_clash_with_a_different_database_fails_at_once(api: ScriptedAccount) -> None:
     api.dbs[NEW_ID] = db_raw(NEW_ID, "reports", datasetSizeInGb=1)
     api.write_faults = ["409-name"]
     error = failure(api, create(datasetSizeInGb=5))
@@ -413,7 +445,7 @@ def test_409_name_clash_with_a_different_database_fails_at_once(api: FakeApi) ->
 # -------------------------------------------------------------------- lost answers
 
 
-def test_lost_answer_on_create_adopts_the_database_found_by_name(api: FakeApi) -> None:
+def test_lost_answer_on_create_adopts_the_database_found_by_name(api: ScriptedAccount) -> None:
     api.list_tasks = False
     api.write_faults = ["lost-after-done"]
     report = run(api, create())
@@ -426,7 +458,7 @@ def test_lost_answer_on_create_adopts_the_database_found_by_name(api: FakeApi) -
 
 
 def test_report_progress_and_logs_never_hold_a_secret(
-    api: FakeApi, caplog: pytest.LogCaptureFixture
+    api: ScriptedAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     error_object = {

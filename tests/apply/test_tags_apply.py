@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from fake_account import StepClock
+from fake_api import FakeApi, Reply, Seen, not_found
 
 from reconciler.apply.executor import apply_plan
-from reconciler.errors import ApplyFailedError, ConflictError, NotFoundError, UnknownOutcomeError
+from reconciler.cloud import ApiClient
+from reconciler.errors import ApplyFailedError
 from reconciler.plan import ActionKind, ApiRequest, FieldChange, Plan, PlannedAction
 
 SID, DB = 2001234, 7
@@ -17,19 +19,8 @@ DB_PATH = f"{SUB}/databases/{DB}"
 TAGS = f"{DB_PATH}/tags"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-
-
 class TagApi:
-    """One active database and its tags; writes may be given faults, in order."""
+    """One active database and its tags, served over HTTP; writes may be given faults, in order."""
 
     def __init__(self) -> None:
         self.tags: dict[str, str] = {"env": "prod"}
@@ -38,27 +29,32 @@ class TagApi:
         self.ignore_writes = False
         self.db_status = ["active"]
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        self.calls.append(("GET", path))
-        if path == SUB:
-            return {"id": SID, "status": "active"}
-        if path == DB_PATH:
-            status = self.db_status.pop(0) if len(self.db_status) > 1 else self.db_status[0]
-            return {"databaseId": DB, "name": "sessions", "status": status}
-        if path == TAGS:
-            return {"accountId": 1, "tags": [{"key": k, "value": v} for k, v in self.tags.items()]}
-        raise NotFoundError("GET", path, 404)
-
-    def write(self, method: str, path: str, body: Any = None) -> Any:
-        self.calls.append((method, path))
+    def reply(self, seen: Seen) -> Reply:
+        """Answer one request."""
+        self.calls.append((seen.method, seen.route))
+        if seen.method == "GET":
+            return self._read(seen)
         fault = self.faults.pop(0) if self.faults else ""
         if fault == "409":
-            raise ConflictError(method, path, 409, "DATABASE_NOT_ACTIVE", "not active")
+            error = {"type": "DATABASE_NOT_ACTIVE", "description": "not active"}
+            return Reply(409, {"error": error})
+        body = seen.json()
         if not self.ignore_writes and fault != "lost-unapplied":
             self.tags = {t["key"]: t["value"] for t in body["tags"]}
         if fault.startswith("lost"):
-            raise UnknownOutcomeError(method, path, 0, "", "connection reset")
-        return {"accountId": 1, "tags": body["tags"]}
+            return Reply(drop=True)
+        return Reply(200, {"accountId": 1, "tags": body["tags"]})
+
+    def _read(self, seen: Seen) -> Reply:
+        if seen.route == SUB:
+            return Reply(200, {"id": SID, "status": "active"})
+        if seen.route == DB_PATH:
+            status = self.db_status.pop(0) if len(self.db_status) > 1 else self.db_status[0]
+            return Reply(200, {"databaseId": DB, "name": "sessions", "status": status})
+        if seen.route == TAGS:
+            tags = [{"key": k, "value": v} for k, v in self.tags.items()]
+            return Reply(200, {"accountId": 1, "tags": tags})
+        return not_found(seen)
 
 
 def tag_plan(tags: dict[str, str]) -> Plan:
@@ -71,8 +67,13 @@ def tag_plan(tags: dict[str, str]) -> Plan:
 
 
 def run(api: TagApi, plan: Plan) -> Any:
-    clock = Clock()
-    return apply_plan(plan, api, clock=clock, sleep=clock.sleep, wall_clock=clock)
+    clock = StepClock()
+    with FakeApi(api.reply) as server:
+        client = ApiClient(
+            server.url, "fake-key-0001", "fake-secret-0001", sleep=clock.sleep, clock=clock
+        )
+        with client:
+            return apply_plan(plan, client, clock=clock, sleep=clock.sleep, wall_clock=clock)
 
 
 def test_sent_once_no_task_then_read_back() -> None:
