@@ -247,7 +247,7 @@ def test_actionlint_of_the_composite_action_can_fail(tmp_path: Path) -> None:
     code, out, _ = _actionlint(str(workflow))
     assert code == 1
     assert "actions/setup-python@v4" in out
-    assert "inputs.nope" in out or "property \"nope\"" in out
+    assert "inputs.nope" in out or 'property "nope"' in out
 
 
 def test_action_installs_the_pinned_distribution() -> None:
