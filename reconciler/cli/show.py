@@ -8,7 +8,6 @@ the plan's JSON form).
 from __future__ import annotations
 
 import argparse
-import importlib.resources
 import json
 import os
 import sys
@@ -59,21 +58,19 @@ def run_show(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def run_schema(args: argparse.Namespace, runtime: Runtime) -> int:
     """``reconciler schema [--plan]``: print the spec's (or the plan's) JSON Schema; returns 0."""
-    sys.stdout.write(schema_text(PLAN_SCHEMA if args.plan else SPEC_SCHEMA))
+    from reconciler.spec import packaged_schema_text
+
+    sys.stdout.write(packaged_schema_text(PLAN_SCHEMA if args.plan else SPEC_SCHEMA))
     return 0
-
-
-def schema_text(name: str) -> str:
-    """Return the text of the packaged schema ``name`` (``reconciler/schemas/NAME``)."""
-    resource = importlib.resources.files("reconciler").joinpath("schemas").joinpath(name)
-    return resource.read_text(encoding="utf-8")
 
 
 def check_plan_shape(path: str, data: dict[str, Any]) -> None:
     """Raise UsageError naming the first place ``data`` breaks the plan schema."""
     import jsonschema
 
-    schema = json.loads(schema_text(PLAN_SCHEMA))
+    from reconciler.spec import packaged_schema_text
+
+    schema = json.loads(packaged_schema_text(PLAN_SCHEMA))
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(schema).iter_errors(data)
     )

@@ -20,7 +20,13 @@ from reconciler.spec import Note, Remark, dump_spec, spec_problems
 
 log = logging.getLogger(__name__)
 
-SCHEMA_PATH = ("reconciler", "schemas", "reconciler.schema.json")
+SCHEMA_FILE = "reconciler.schema.json"
+# Where a modeline may find the schema, from a folder: beside the specs (what `reconciler schema
+# > reconciler.schema.json` makes) or in this tool's own source tree.
+SCHEMA_PLACES = ((SCHEMA_FILE,), ("reconciler", "schemas", SCHEMA_FILE))
+STDOUT_SCHEMA_NOTE = (
+    f"The modeline above expects the schema beside this file: `reconciler schema > {SCHEMA_FILE}`."
+)
 
 HEADER = """\
 Written by `reconciler export` from the live account: `reconciler plan` on it shows no change.
@@ -62,27 +68,35 @@ class Placeholders:
         return name
 
 
-def spec_text(subs: Sequence[LiveSubscription], base: Path, names: Placeholders) -> str:
-    """Return the spec text for ``subs``, with a schema modeline relative to ``base``.
+def spec_text(
+    subs: Sequence[LiveSubscription], schema: str, names: Placeholders, *, note: str = ""
+) -> str:
+    """Return the spec text for ``subs``, its modeline naming ``schema`` (a relative path),
+    ``note`` (when given) as the last header line.
 
     A text the spec validator would refuse is still returned, with a warning per problem.
     """
     document = {"version": 1, "subscriptions": [_subscription(s, names) for s in subs]}
-    header = [f"yaml-language-server: $schema={schema_reference(base)}", "", *HEADER.splitlines()]
+    lines = [*HEADER.splitlines(), *([note] if note else [])]
+    header = [f"yaml-language-server: $schema={schema}", "", *lines]
     text = dump_spec(document, header=header)
     for problem in spec_problems(text, "(export)"):
         log.warning("the export does not validate: %s", problem)
     return text
 
 
-def schema_reference(base: Path) -> str:
-    """Return the modeline's schema path: relative to ``base`` when a folder above it holds
-    ``reconciler/schemas/reconciler.schema.json`` (the file name alone otherwise)."""
+def schema_reference(base: Path) -> str | None:
+    """Return the path of the nearest schema file from ``base``, relative to it, or None.
+
+    Searched in ``base`` and each folder above it: ``reconciler.schema.json``, then
+    ``reconciler/schemas/reconciler.schema.json`` (this tool's source tree).
+    """
     for folder in (base, *base.parents):
-        candidate = folder.joinpath(*SCHEMA_PATH)
-        if candidate.is_file():
-            return Path(os.path.relpath(candidate, base)).as_posix()
-    return SCHEMA_PATH[-1]
+        for place in SCHEMA_PLACES:
+            candidate = folder.joinpath(*place)
+            if candidate.is_file():
+                return Path(os.path.relpath(candidate, base)).as_posix()
+    return None
 
 
 def _subscription(sub: LiveSubscription, names: Placeholders) -> dict[Any, Any]:

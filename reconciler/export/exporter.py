@@ -16,9 +16,16 @@ import logging
 from pathlib import Path
 
 from reconciler.cloud import ApiClient
-from reconciler.export.document import Placeholders, spec_text
+from reconciler.export.document import (
+    SCHEMA_FILE,
+    STDOUT_SCHEMA_NOTE,
+    Placeholders,
+    schema_reference,
+    spec_text,
+)
 from reconciler.export.files import check_out, split_file_name, write_file
 from reconciler.export.reading import read_subscriptions
+from reconciler.spec import packaged_schema_text
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,9 @@ def export_account(
 
     Returns the YAML text when ``out`` is None; otherwise writes ``out`` (a file, or with
     ``split`` a folder holding ``<subscription-name>-<id>.yaml`` per subscription) and
-    returns None. Files are replaced atomically.
+    returns None. Files are replaced atomically. The modeline names the nearest
+    ``reconciler.schema.json`` in the folder written or above; when there is none, a copy of
+    the schema is written beside the files (stdout: a header line says how to make it).
 
     Raises:
         UsageError: ``--split`` without ``--out``, an ``--out`` of the wrong kind, a named
@@ -41,13 +50,20 @@ def export_account(
     live = read_subscriptions(client, subscription_ids)
     placeholders = Placeholders()
     if out is None:
-        return spec_text(live, Path.cwd(), placeholders)
-    if not split:
-        write_file(Path(out), spec_text(live, Path(out).resolve().parent, placeholders))
-        return None
-    for sub in live:
-        text = spec_text([sub], Path(out).resolve(), placeholders)
-        write_file(Path(out) / split_file_name(sub), text)
-    if not live:
+        found = schema_reference(Path.cwd())
+        note = "" if found else STDOUT_SCHEMA_NOTE
+        return spec_text(live, found or SCHEMA_FILE, placeholders, note=note)
+    folder = Path(out) if split else Path(out).parent
+    if split and not live:
         log.warning("no subscription to export: nothing written")
+        return None
+    found = schema_reference(folder.resolve())
+    schema = found or SCHEMA_FILE
+    if not split:
+        write_file(Path(out), spec_text(live, schema, placeholders))
+    for sub in live if split else ():
+        write_file(Path(out) / split_file_name(sub), spec_text([sub], schema, placeholders))
+    if found is None:  # the modeline names a schema beside the files: put it there
+        write_file(folder / SCHEMA_FILE, packaged_schema_text())
+        log.warning("wrote %s for the editor modeline (no schema file above)", folder / SCHEMA_FILE)
     return None

@@ -61,11 +61,16 @@ StrictValidator = validators.extend(  # type: ignore[no-untyped-call]  # untyped
 )
 
 
+def packaged_schema_text(name: str = SCHEMA_FILE) -> str:
+    """Return the text of the packaged schema ``name`` (``reconciler/schemas/NAME``)."""
+    resource = importlib.resources.files("reconciler").joinpath("schemas").joinpath(name)
+    return resource.read_text(encoding="utf-8")
+
+
 @functools.lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     """Return the spec's JSON Schema, read once from the package data ``reconciler/schemas``."""
-    resource = importlib.resources.files("reconciler").joinpath("schemas").joinpath(SCHEMA_FILE)
-    schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(packaged_schema_text())
     return schema
 
 

@@ -18,11 +18,11 @@ from reconciler.cli import main
 from reconciler.cloud import ApiClient, read_live
 from reconciler.errors import UsageError
 from reconciler.export import export_account
-from reconciler.export.document import HEADER
+from reconciler.export.document import HEADER, SCHEMA_FILE, STDOUT_SCHEMA_NOTE
 from reconciler.planning.planner import build_plan
 from reconciler.render import render_text
 from reconciler.simulator import RunningSimulator
-from reconciler.spec import load_spec
+from reconciler.spec import load_spec, packaged_schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FTP_PASSWORD = "ftp-pass-9f3k"
@@ -557,7 +557,12 @@ def test_matrix_export_split_plans_to_no_change(
     folder = tmp_path / "specs"
     export_account(client, subscription_ids=None, out=str(folder), split=True)
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["Team-B-private-3002.yaml", "empty-3004.yaml", "matrix-3001.yaml"]
+    assert names == [
+        "Team-B-private-3002.yaml",
+        "empty-3004.yaml",
+        "matrix-3001.yaml",
+        "reconciler.schema.json",
+    ]
     _assert_no_change([str(folder)], client)
 
 
@@ -641,6 +646,7 @@ def test_export_to_stdout_starts_with_the_modeline_and_header(
     text = export_account(client_for(matrix), subscription_ids=[3004], out=None, split=False)
     header = ["# yaml-language-server: $schema=reconciler.schema.json", "#"]
     header += [f"# {line}".rstrip() for line in HEADER.splitlines()]
+    header += [f"# {STDOUT_SCHEMA_NOTE}"]
     body = [
         "version: 1",
         "subscriptions:",
@@ -721,7 +727,29 @@ def test_write_replaces_the_file_atomically_and_keeps_its_mode(
     export_account(client_for(matrix), subscription_ids=[3004], out=str(out), split=False)
     assert out.read_text(encoding="utf-8").startswith("# yaml-language-server: ")
     assert out.stat().st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in out.parent.iterdir()) == ["account.yaml"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["account.yaml", SCHEMA_FILE]
+
+
+def test_a_file_export_writes_the_schema_its_modeline_names(
+    matrix: RunningSimulator, client_for: Callable[[RunningSimulator], ApiClient], tmp_path: Path
+) -> None:
+    out = tmp_path / "specs" / "account.yaml"
+    export_account(client_for(matrix), subscription_ids=[3004], out=str(out), split=False)
+    first = out.read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={SCHEMA_FILE}"
+    assert (out.parent / SCHEMA_FILE).read_text(encoding="utf-8") == packaged_schema_text()
+
+
+def test_a_split_export_uses_the_schema_found_above(
+    matrix: RunningSimulator, client_for: Callable[[RunningSimulator], ApiClient], tmp_path: Path
+) -> None:
+    (tmp_path / SCHEMA_FILE).write_text("{}", encoding="utf-8")
+    out = tmp_path / "specs" / "prod"
+    export_account(client_for(matrix), subscription_ids=[3004], out=str(out), split=True)
+    (written,) = out.iterdir()
+    first = written.read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"# yaml-language-server: $schema=../../{SCHEMA_FILE}"
+    assert (tmp_path / SCHEMA_FILE).read_text(encoding="utf-8") == "{}"
 
 
 def test_write_failure_keeps_the_old_file_and_no_temporary_file(

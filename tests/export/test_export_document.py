@@ -62,5 +62,12 @@ def test_modeline_of_an_export_inside_this_project() -> None:
     )
 
 
-def test_modeline_falls_back_to_the_file_name(tmp_path: Path) -> None:
+def test_modeline_finds_the_schema_written_beside_the_specs(tmp_path: Path) -> None:
+    (tmp_path / "reconciler.schema.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "specs" / "prod").mkdir(parents=True)
+    assert schema_reference(tmp_path / "specs" / "prod") == "../../reconciler.schema.json"
     assert schema_reference(tmp_path) == "reconciler.schema.json"
+
+
+def test_no_schema_above_is_none(tmp_path: Path) -> None:
+    assert schema_reference(tmp_path) is None
