@@ -65,11 +65,11 @@ from reconciler.compare.forms import (
     plain,
     presence,
     regex_patterns,
+    release_version,
     remote_backup,
     secret,
     string_set,
     sync_source_set,
-    version_text,
 )
 from reconciler.compare.pairs import (
     PairRule,
@@ -136,7 +136,7 @@ CATALOGUE: tuple[Field, ...] = (
         "redisVersion",
         "redisVersion",
         updatable=False,
-        canonical=version_text,
+        canonical=release_version,
         pair=pair_version,
     ),
     Field("respVersion", "respVersion"),

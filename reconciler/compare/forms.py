@@ -204,6 +204,13 @@ def version_text(value: Any) -> Any:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+def release_version(value: Any) -> Any:
+    """Return a Redis version as the spec writes it, major.minor text: ``7.4`` and
+    ``"7.4.2"`` (a patch level an old database may read back with) → ``"7.4"``."""
+    version = version_tuple(value)
+    return ".".join(map(str, version[:2])) if version and len(version) > 2 else version_text(value)
+
+
 def version_tuple(value: Any) -> tuple[int, ...] | None:
     """Return ``"7.4"`` as ``(7, 4)``; None when it is not a dotted version."""
     text = version_text(value)

@@ -71,3 +71,10 @@ def test_modeline_finds_the_schema_written_beside_the_specs(tmp_path: Path) -> N
 
 def test_no_schema_above_is_none(tmp_path: Path) -> None:
     assert schema_reference(tmp_path) is None
+
+
+def test_a_patch_version_is_exported_as_major_minor(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="reconciler.export"):
+        text = exported(db_entry(11, "old", redisVersion="6.0.5", datasetSizeInGb=1))
+    assert '        redisVersion: "6.0"' in text.splitlines()
+    assert caplog.messages == []  # the export validates
