@@ -20,7 +20,9 @@ What is recorded:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.simulator import logtext
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from reconciler.simulator.api import ApiRequest, Simulator
 
 MAX_LIMIT = 1000
+SEED_ENTRY_KEYS = ("time", "originator", "apiKeyName", "resource", "type", "description")
+SEED_ENTRY_REQUIRED = ("time", "originator", "type", "description")
+_ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DATABASE_TYPE = "Database"
 REFUSALS: Mapping[int, tuple[str, str]] = {
     403: ("FORBIDDEN", "Not allowed to access requested resource"),
@@ -106,3 +111,48 @@ def get_logs(sim: Simulator, request: ApiRequest, now: float) -> Reply:
     entries = sim.account.system_log
     newest_first = entries[::-1][offset : offset + limit]
     return Reply(200, {"entries": newest_first, "links": []})
+
+
+def seed_log(account: Account, entries: Any) -> None:
+    """Store a seed's ``log`` entries (oldest first) with ids from 1 in their order.
+
+    Each entry is a mapping of :data:`SEED_ENTRY_KEYS` to strings; ``time`` is ISO-8601
+    UTC (``2026-11-20T14:02:11Z``) and never earlier than the entry before it.
+
+    Raises:
+        ValueError: ``(where, problem)`` as its two arguments, for the seed's message.
+    """
+    if not isinstance(entries, list):
+        raise ValueError("log", "must be a list of entries")
+    previous = ""
+    for index, entry in enumerate(entries):
+        where = f"log[{index}]"
+        _check_seed_entry(entry, where)
+        if entry["time"] < previous:
+            raise ValueError(f"{where}.time", "is earlier than the entry before it")
+        previous = entry["time"]
+        account.add_log_entry({key: entry[key] for key in SEED_ENTRY_KEYS if key in entry})
+
+
+def _check_seed_entry(entry: Any, where: str) -> None:
+    if not isinstance(entry, dict):
+        raise ValueError(where, "must be a mapping")
+    unknown = sorted(set(entry) - set(SEED_ENTRY_KEYS))
+    if unknown:
+        raise ValueError(where, f"unknown key {unknown[0]!r}")
+    for key in SEED_ENTRY_REQUIRED:
+        if key not in entry:
+            raise ValueError(where, f"{key!r} is required")
+    for key, value in entry.items():
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{where}.{key}", "must be a non-empty string")
+    if not _ISO_UTC.fullmatch(entry["time"]) or not _is_date(entry["time"]):
+        raise ValueError(f"{where}.time", "must be ISO-8601 UTC like 2026-11-20T14:02:11Z")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True

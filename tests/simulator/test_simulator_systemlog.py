@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -12,7 +14,11 @@ import requests
 from conftest import FakeClock, SimApi
 from openapi_schema import load_openapi, schema_of, to_json_schema
 
+from reconciler.errors import UsageError
 from reconciler.simulator import RunningSimulator, SimUser
+from reconciler.simulator import state as state_module
+from reconciler.simulator.seed import seed_account
+from reconciler.simulator.state import Account
 
 PROD = "/subscriptions/2001234"
 SESSIONS_ID = 51170941
@@ -373,7 +379,7 @@ def test_refuse_logs_knob(
 def test_the_log_is_saved_and_reset_empties_it(
     make_simulator: Callable[..., RunningSimulator],
     sim_api: Callable[[RunningSimulator], SimApi],
-    tmp_path: Any,
+    tmp_path: Path,
 ) -> None:
     state = tmp_path / "state.json"
     first = make_simulator(state_path=state)
@@ -405,3 +411,127 @@ def test_logs_answer_validates_against_the_openapi_schema(
     for entry in body["entries"]:
         assert set(entry) <= set(properties)
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["time"])
+
+
+# --------------------------------------------------------------------- seeds and old state
+
+SEED_HEAD = "account:\n  id: 7\n  subscriptions: []\n"
+
+
+def test_seeded_entries_come_first_and_new_ones_follow(
+    make_simulator: Callable[..., RunningSimulator],
+    sim_api: Callable[[RunningSimulator], SimApi],
+    tmp_path: Path,
+) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        SEED_HEAD + "  log:\n"
+        "    - {time: '2026-11-20T14:02:11Z', originator: alice@example.com, resource: prod,\n"
+        "       type: Subscription, description: Subscription 'prod' (id 2001234) was updated}\n"
+        "    - {time: '2026-11-21T09:00:00Z', originator: ci@example.com, apiKeyName: ci-key,\n"
+        "       resource: sessions, type: Database,\n"
+        "       description: Database 'sessions' was updated}\n",
+        encoding="utf-8",
+    )
+    api = sim_api(make_simulator(seed_path=seed))
+    assert logs(api) == [
+        {
+            "id": 2,
+            "time": "2026-11-21T09:00:00Z",
+            "originator": "ci@example.com",
+            "apiKeyName": "ci-key",
+            "resource": "sessions",
+            "type": "Database",
+            "description": "Database 'sessions' was updated",
+        },
+        {
+            "id": 1,
+            "time": "2026-11-20T14:02:11Z",
+            "originator": "alice@example.com",
+            "resource": "prod",
+            "type": "Subscription",
+            "description": "Subscription 'prod' (id 2001234) was updated",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("log", "message"),
+    [
+        ("  log: {}\n", "account.log: must be a list of entries"),
+        ("  log: [x]\n", "account.log[0]: must be a mapping"),
+        (
+            "  log: [{time: '2026-11-20T14:02:11Z', originator: a, type: T}]\n",
+            "account.log[0]: 'description' is required",
+        ),
+        (
+            "  log: [{time: '2026-11-20T14:02:11Z', originator: a, type: T, description: d,"
+            " who: b}]\n",
+            "account.log[0]: unknown key 'who'",
+        ),
+        (
+            "  log: [{time: '2026-11-20 14:02', originator: a, type: T, description: d}]\n",
+            "account.log[0].time: must be ISO-8601 UTC like 2026-11-20T14:02:11Z",
+        ),
+        (
+            "  log: [{time: '2026-13-20T14:02:11Z', originator: a, type: T, description: d}]\n",
+            "account.log[0].time: must be ISO-8601 UTC like 2026-11-20T14:02:11Z",
+        ),
+        (
+            "  log: [{time: '2026-11-20T14:02:11Z', originator: 5, type: T, description: d}]\n",
+            "account.log[0].originator: must be a non-empty string",
+        ),
+        (
+            "  log:\n"
+            "    - {time: '2026-11-20T14:02:11Z', originator: a, type: T, description: d}\n"
+            "    - {time: '2026-11-19T14:02:11Z', originator: a, type: T, description: d}\n",
+            "account.log[1].time: is earlier than the entry before it",
+        ),
+        ("  logs: []\n", "account: unknown key 'logs'"),
+    ],
+    ids=[
+        "not-a-list",
+        "not-a-mapping",
+        "missing-key",
+        "unknown-key",
+        "time-format",
+        "no-such-month",
+        "not-a-string",
+        "time-goes-back",
+        "unknown-account-key",
+    ],
+)
+def test_bad_seeded_entries_are_located_errors(tmp_path: Path, log: str, message: str) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(SEED_HEAD + log, encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        seed_account(seed, 0.0)
+    assert str(caught.value) == f"{seed}: {message}"
+
+
+def test_a_state_file_from_before_the_log_loads_with_an_empty_log(
+    make_simulator: Callable[..., RunningSimulator],
+    sim_api: Callable[[RunningSimulator], SimApi],
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.json"
+    make_simulator(state_path=state).stop()
+    data = json.loads(state.read_text(encoding="utf-8"))
+    del data["systemLog"], data["nextLogId"]
+    state.write_text(json.dumps(data), encoding="utf-8")
+    api = sim_api(make_simulator(state_path=state))
+    assert logs(api) == []
+    api.post(f"{SESSIONS}/tags", {"key": "env", "value": "prod"})
+    assert [entry["id"] for entry in logs(api)] == [1]
+
+
+def test_the_log_keeps_its_newest_entries_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state_module, "MAX_LOG_ENTRIES", 3)
+    account = Account.empty(1)
+    for index in range(5):
+        account.add_log_entry({"description": str(index)})
+    assert [(e["id"], e["description"]) for e in account.system_log] == [
+        (3, "2"),
+        (4, "3"),
+        (5, "4"),
+    ]
