@@ -98,7 +98,7 @@ def _stopped(
     entries: dict[int, HistoryEntry], requests: int, skipped: int, why: str, *, first: bool
 ) -> LogRead:
     """The read after a failed request: unavailable on the first page, else partial."""
-    logger.warning("system log: %s", why)
+    logger.info("system log: %s", why)
     if first:
         return LogRead((), requests, (f"history unavailable: {why}",), available=False)
     note = f"history incomplete: the system log stopped after {requests - 1} page(s): {why}"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.plan import History, HistoryEntry, Plan
 
@@ -112,6 +112,19 @@ def match_history(
         for key in [(sub_id, None)]
     ]
     return tuple(h for h in (*databases, *own) if h is not None)
+
+
+def attach_history(
+    plan: Plan,
+    entries: Sequence[HistoryEntry],
+    notes: Sequence[str],
+    *,
+    key_name: str | None = None,
+) -> Plan:
+    """Return ``plan`` with the history of its targets and the notes of the log's read."""
+    subscriptions = {s.id: s.name for s in plan.subscriptions}
+    found = match_history(entries, history_targets(plan), subscriptions, key_name=key_name)
+    return replace(plan, history=found, history_notes=tuple(notes))
 
 
 def _clues(description: str) -> _Clues:
