@@ -17,6 +17,7 @@ from reconciler.errors import UsageError
 
 if TYPE_CHECKING:
     from reconciler.cloud import ApiClient
+    from reconciler.simulator import RunningSimulator
 
 API_URL_ENV = "REDIS_API_URL"
 KEY_ENVS = ("REDIS_API_KEY", "REDISCLOUD_ACCESS_KEY")
@@ -42,7 +43,7 @@ def open_api(api_url: str | None, runtime: Runtime | None = None) -> Iterator[Ap
 
         with (
             start_for_url(url) as sim,
-            _client(sim.url, sim.api_key, sim.api_secret, runtime) as client,
+            _client(sim.url, *_sim_pair(sim, os.environ), runtime) as client,
         ):
             yield client
         return
@@ -51,6 +52,21 @@ def open_api(api_url: str | None, runtime: Runtime | None = None) -> Iterator[Ap
     base = check_api_url(url)
     with _client(base, key, secret, runtime) as client:
         yield client
+
+
+def _sim_pair(sim: RunningSimulator, environ: Mapping[str, str]) -> tuple[str, str]:
+    """Return the key pair to call the in-process simulator with.
+
+    ``REDIS_API_KEY``/``REDIS_API_SECRET`` (either naming) when the key is one of the
+    simulator's users (``RECONCILER_SIM_USERS``/``RECONCILER_SIM_CONSOLE_USERS``), so a
+    command can act as that user; otherwise the simulator's own pair.
+    """
+    key = next((environ[n] for n in KEY_ENVS if environ.get(n)), None)
+    secret = next((environ[n] for n in SECRET_ENVS if environ.get(n)), "")
+    if key is not None and secret and any(user.key == key for user in sim.config.all_users()):
+        _scrub_logs(secret)
+        return key, secret
+    return sim.api_key, sim.api_secret
 
 
 def _scrub_logs(*secrets: str) -> None:

@@ -200,6 +200,8 @@ def run_simulator(args: argparse.Namespace, runtime: Runtime) -> int:
         rate_limit=args.rate_limit,
         fault_rate=args.fault_rate,
         fault_seed=args.fault_seed,
+        users=(*args.user, *args.console_user),
+        refuse_logs=args.refuse_logs or 0,
         log=_print_line,
     )
     serve_forever(config)

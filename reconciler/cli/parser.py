@@ -261,7 +261,36 @@ def _add_simulator(subparsers: Any) -> None:
     p.add_argument("--rate-limit", type=int, default=0, help="requests/minute per key; 0 = off")
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     p.add_argument("--fault-seed", type=int, default=0)
+    for flag, console, text in (
+        ("--user", False, "another API user (repeatable)"),
+        ("--console-user", True, "a user whose writes are logged as console changes (repeatable)"),
+    ):
+        p.add_argument(
+            flag,
+            action="append",
+            default=[],
+            type=_sim_user(console),
+            metavar="NAME:KEY:SECRET",
+            help=text,
+        )
+    p.add_argument(
+        "--refuse-logs", type=int, choices=(403, 412), help="GET /logs answers this status"
+    )
     p.set_defaults(run=commands.run_simulator)
+
+
+def _sim_user(console: bool) -> Any:
+    """Return an argparse ``type`` reading ``NAME:KEY:SECRET`` (never echoing it back)."""
+
+    def parse(text: str) -> Any:
+        from reconciler.simulator.users import parse_user
+
+        try:
+            return parse_user(text, console)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def _add_show(subparsers: Any) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.simulator import views
+from reconciler.simulator import systemlog, views
 from reconciler.simulator.config import SimulatorConfig
 from reconciler.simulator.effects import advance
 from reconciler.simulator.records import Record, build_record, pick_port
@@ -34,6 +34,7 @@ from reconciler.simulator.timeline import (
     subscription_status,
     unfinished_write,
 )
+from reconciler.simulator.users import SimUser
 from reconciler.simulator.validation import (
     parse_paging,
     validate_backup,
@@ -48,13 +49,17 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ApiRequest:
-    """One parsed API request: path parameters, query, JSON body, and the base URL."""
+    """One parsed API request: path parameters, query, JSON body, base URL, and its user.
+
+    ``actor`` None means the simulator's default user.
+    """
 
     params: Mapping[str, Any]
     query: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     base_url: str = "http://127.0.0.1/v1"
     fail_task: bool = False
+    actor: SimUser | None = None
 
 
 Handler = Callable[["Simulator", ApiRequest, float], Reply]
@@ -108,6 +113,10 @@ class Simulator:
             finally:
                 if self._dirty:
                     self.save()
+
+    def author(self, request: ApiRequest) -> dict[str, str]:
+        """Return the system log ``originator`` (+ ``apiKeyName``) of the request's user."""
+        return (request.actor or self.config.default_user()).author()
 
     # ----------------------------------------------------------------- lookups and checks
 
@@ -216,6 +225,7 @@ class Simulator:
             force_error=request.fail_task,
         )
         self._dirty = True
+        systemlog.task_accepted(self.account, task, self.author(request), now)
         logger.debug("task %s (%s) queued", task["taskId"], kind)
         return views.render_submitted_task(task, request.base_url)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.simulator import catalog
+from reconciler.simulator import catalog, systemlog
 from reconciler.simulator.consistency import check_default_user
 from reconciler.simulator.records import Record, merge_update
 from reconciler.simulator.replies import ApiProblem, error_object
@@ -27,12 +27,15 @@ Effect = Callable[[Account, Task, float, float], Outcome]
 def advance(account: Account, now: float, provision_seconds: float) -> bool:
     """Apply the effects of every task that has finished by ``now``; purge deleted databases.
 
+    Each finished write task records its end in the system log.
+
     Returns True when the account changed (so it must be saved).
     """
     due = [task for task in account.tasks if task["outcome"] is None and task["endAt"] <= now]
     due.sort(key=lambda task: float(task["endAt"]))  # stable: equal ends keep submit order
     for task in due:
         task["outcome"] = _outcome(account, task, provision_seconds)
+        systemlog.task_ended(account, task)
     gone = [db for db in account.databases if database_status(db, now) is None]
     for record in gone:
         account.remove_database(record)

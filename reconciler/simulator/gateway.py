@@ -1,9 +1,9 @@
 """Everything between the HTTP socket and the endpoints: latency, auth, rate limit, faults,
 statistics, JSON encoding, and the ``/_simulator`` control routes.
 
-Order for an API request: latency sleep → route → auth (401) → rate limit (429) → fault →
-404/405 → JSON body → endpoint. ``/_simulator`` routes need no auth and are never rate
-limited, faulted or counted.
+Order for an API request: latency sleep → route → auth (401; any user's key pair) → rate
+limit (429, per key) → fault → 404/405 → JSON body → endpoint (which knows the user).
+``/_simulator`` routes need no auth and are never rate limited, faulted or counted.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from reconciler.simulator.faults import Fault, FaultInjector
 from reconciler.simulator.limits import RateDecision, RateLimiter, RequestStats
 from reconciler.simulator.replies import ApiProblem, Reply, bad_request
 from reconciler.simulator.routes import Match, find_route, parse_params, route_problem
+from reconciler.simulator.users import SimUser
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +110,13 @@ class Gateway:
         body: bytes,
         base_url: str,
     ) -> Answer:
-        if not self._authenticated(headers):
+        user = self._user(headers)
+        if user is None:
             problem = ApiProblem(
                 401, "UNAUTHORIZED", "Authentication failed for requested resource"
             )
             return encode(Reply.problem(problem))
-        decision = self.limiter.check(headers["x-api-key"]) if self.limiter.enabled else None
+        decision = self.limiter.check(user.key) if self.limiter.enabled else None
         if decision is not None and not decision.allowed:
             problem = ApiProblem(429, "TOO_MANY_REQUESTS", "Too many requests; retry later")
             return self._with_rate_headers(encode(Reply.problem(problem)), decision)
@@ -126,21 +128,34 @@ class Gateway:
             return self._with_rate_headers(encode(_fault_reply(fault)), decision)
         if fault is Fault.DROP:
             return Answer(0, drop=True)
-        reply = self._call(match, query, body, base_url, fault is Fault.FAILING_TASK)
+        reply = self._call(match, query, body, base_url, fault is Fault.FAILING_TASK, user)
         if fault is Fault.LOST_ANSWER:
             logger.debug("fault: answer of %s %s lost after it took effect", method, match.template)
             return Answer(0, drop=True)
         return self._with_rate_headers(encode(reply), decision)
 
-    def _authenticated(self, headers: Mapping[str, str]) -> bool:
+    def _user(self, headers: Mapping[str, str]) -> SimUser | None:
+        """Return the user whose key pair the headers carry, or None (every pair compared)."""
         key, secret = headers.get("x-api-key"), headers.get("x-api-secret-key")
         if key is None or secret is None:
-            return False
-        key_ok = hmac.compare_digest(key.encode(), self.config.api_key.encode())
-        secret_ok = hmac.compare_digest(secret.encode(), self.config.api_secret.encode())
-        return key_ok and secret_ok
+            return None
+        found = None
+        for user in self.config.all_users():
+            key_ok = hmac.compare_digest(key.encode(), user.key.encode())
+            secret_ok = hmac.compare_digest(secret.encode(), user.secret.encode())
+            if key_ok and secret_ok:
+                found = user
+        return found
 
-    def _call(self, match: Match, query: str, body: bytes, base_url: str, fail_task: bool) -> Reply:
+    def _call(
+        self,
+        match: Match,
+        query: str,
+        body: bytes,
+        base_url: str,
+        fail_task: bool,
+        user: SimUser,
+    ) -> Reply:
         try:
             if match.route is None:
                 raise route_problem(match)
@@ -150,6 +165,7 @@ class Gateway:
                 body=_parse_json(body),
                 base_url=base_url,
                 fail_task=fail_task,
+                actor=user,
             )
             return self.simulator.call(match.route.handler, request)
         except ApiProblem as problem:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.simulator import api, lookups, tags
+from reconciler.simulator import api, lookups, systemlog, tags
 from reconciler.simulator.replies import ApiProblem, bad_request
 
 _DB = "/subscriptions/{subscriptionId}/databases/{databaseId}"
@@ -61,6 +61,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", f"{_DB}/tags", tags.add_tag),
     _route("PUT", f"{_DB}/tags/{{tagKey}}", tags.update_tag),
     _route("DELETE", f"{_DB}/tags/{{tagKey}}", tags.delete_tag),
+    _route("GET", "/logs", systemlog.get_logs),
     _route("GET", "/tasks", api.list_tasks),
     _route("GET", "/tasks/{taskId}", api.get_task),
 )

@@ -10,6 +10,10 @@ Shape (see ``examples/simulator-seed.yaml``)::
            memoryStorage: ram,
            databases: [ {databaseId: 51170941, name: sessions, <create-request fields>} ]}
 
+``account.log`` (optional) lists system log entries that happened before (oldest first):
+``{time: "2026-11-20T14:02:11Z", originator, apiKeyName (API changes only), resource, type,
+description}``; they take ids 1, 2, … in their order.
+
 Database entries take the fields of a create request (``password``, ``remoteBackup``,
 ``alerts``, ``modules``, ``sourceIp`` …) plus ``enableDefaultUser``, ``regexRules``,
 ``status`` and ``tags`` (a mapping of lower-case keys to values); they are checked with
@@ -29,6 +33,7 @@ from reconciler.errors import UsageError
 from reconciler.simulator.records import build_record, pick_port
 from reconciler.simulator.replies import ApiProblem
 from reconciler.simulator.state import Account
+from reconciler.simulator.systemlog import seed_log
 from reconciler.simulator.tags import seed_tags
 from reconciler.simulator.validation import validate_seed_database
 from reconciler.spec.yamlio import YamlError, safe_load
@@ -96,8 +101,16 @@ def account_from_document(document: Any, source: str, now: float) -> Account:
     if not isinstance(spec.get("id"), int) or isinstance(spec.get("id"), bool):
         raise _fail(source, "account.id", "must be an integer")
     account = Account.empty(spec["id"])
+    unknown = sorted(set(spec) - {"id", "subscriptions", "log"})
+    if unknown:
+        raise _fail(source, "account", f"unknown key {unknown[0]!r}")
     for index, subscription in enumerate(spec.get("subscriptions") or ()):
         _add_subscription(account, subscription, f"account.subscriptions[{index}]", source, now)
+    try:
+        seed_log(account, [] if spec.get("log") is None else spec["log"])
+    except ValueError as exc:
+        where, problem = exc.args
+        raise _fail(source, f"account.{where}", problem) from None
     return account
 
 

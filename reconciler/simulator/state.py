@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 STATE_FORMAT_VERSION = 1
 MAX_TASKS = 1000
+MAX_LOG_ENTRIES = 10000
 
 
 class Account:
@@ -30,6 +31,9 @@ class Account:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
+        # State files written before the system log existed have none yet.
+        data.setdefault("systemLog", [])
+        data.setdefault("nextLogId", 1)
 
     @classmethod
     def empty(cls, account_id: int) -> Account:
@@ -119,6 +123,23 @@ class Account:
     def task(self, task_id: str) -> dict[str, Any] | None:
         """Return the task record with this id, or None."""
         return next((task for task in self.tasks if task["taskId"] == task_id), None)
+
+    @property
+    def system_log(self) -> list[dict[str, Any]]:
+        """Return the system log entries, oldest first (the live list, not a copy)."""
+        entries: list[dict[str, Any]] = self.data["systemLog"]
+        return entries
+
+    def add_log_entry(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Store a system log entry with the next id; forget the oldest past the cap.
+
+        Returns the stored entry (``id`` first, then ``fields``).
+        """
+        entry = {"id": int(self.data["nextLogId"]), **fields}
+        self.data["nextLogId"] = entry["id"] + 1
+        self.system_log.append(entry)
+        del self.system_log[: max(0, len(self.system_log) - MAX_LOG_ENTRIES)]
+        return entry
 
     def add_task(self, task: dict[str, Any]) -> None:
         """Add a task record, forgetting the oldest finished ones past :data:`MAX_TASKS`."""

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from reconciler.simulator import logtext, systemlog
 from reconciler.simulator.checks import array, check_fields, obj, string
 from reconciler.simulator.records import Record
 from reconciler.simulator.replies import ApiProblem, Reply, bad_request
@@ -87,6 +88,10 @@ def _render_tags(sim: Simulator, record: Record, request: ApiRequest) -> dict[st
     return view
 
 
+def _ids(record: Record) -> tuple[str, int]:
+    return str(record["name"]), int(record["databaseId"])
+
+
 def _path_key(request: ApiRequest) -> str:
     return unquote(str(request.params["tagKey"]))
 
@@ -96,6 +101,10 @@ def _find(record: Record, key: str) -> dict[str, Any]:
     if found is None:
         raise ApiProblem(404, "ENTITY_NOT_FOUND", f'Tag "{key[:40]}" not found')
     return found
+
+
+def _log(sim: Simulator, request: ApiRequest, record: Record, now: float, text: str) -> None:
+    systemlog.write_entry(sim.account, now, sim.author(request), str(record["name"]), text)
 
 
 def get_tags(sim: Simulator, request: ApiRequest, now: float) -> Reply:
@@ -122,6 +131,7 @@ def replace_tags(sim: Simulator, request: ApiRequest, now: float) -> Reply:
     before = {tag["key"]: tag for tag in _stored(record)}
     record["tags"] = [_updated(before.get(tag["key"]), tag, now) for tag in fields["tags"]]
     sim.changed()
+    _log(sim, request, record, now, logtext.tags_set_text(*_ids(record), fields["tags"]))
     return Reply(200, _render_tags(sim, record, request))
 
 
@@ -148,6 +158,7 @@ def add_tag(sim: Simulator, request: ApiRequest, now: float) -> Reply:
     stored = _updated(None, tag, now)
     record["tags"] = [*tags, stored]
     sim.changed()
+    _log(sim, request, record, now, logtext.tag_added_text(*_ids(record), tag["key"], tag["value"]))
     return Reply(200, _render_tag(stored))
 
 
@@ -162,8 +173,11 @@ def update_tag(sim: Simulator, request: ApiRequest, now: float) -> Reply:
         "", _body(request), {"value": _tag_value}, required=("value",), ignored=(*_READ_ONLY, "key")
     )
     tag = _find(record, _path_key(request))
+    old = tag["value"]
     tag.update(_updated(tag, {"key": tag["key"], "value": fields["value"]}, now))
     sim.changed()
+    text = logtext.tag_changed_text(*_ids(record), tag["key"], old, tag["value"])
+    _log(sim, request, record, now, text)
     return Reply(200, _render_tag(tag))
 
 
@@ -177,6 +191,7 @@ def delete_tag(sim: Simulator, request: ApiRequest, now: float) -> Reply:
     tag = _find(record, _path_key(request))
     record["tags"] = [other for other in _stored(record) if other is not tag]
     sim.changed()
+    _log(sim, request, record, now, logtext.tag_removed_text(*_ids(record), tag["key"]))
     return Reply(200, {})
 
 
