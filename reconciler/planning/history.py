@@ -6,7 +6,8 @@ concern it, newest first:
 
 - an id in the description decides: ``database 51170941``, ``db #51170941``,
   ``(id 51170941)`` concern that database and no other, whatever the ``resource`` says;
-  ``subscription 2001234`` (or ``subscription id …``) rules out the other subscriptions;
+  ``subscription 2001234`` (or ``subscription id …``, ``Subscription 'prod' (id …)``) rules
+  out the other subscriptions;
 - else its name: the entry's ``resource`` equals the database's live name (or, for a
   rename, its new name) and its ``type`` is empty or a database, or the description quotes
   the name (``'cache'``, ``"cache"``): a quote ends the name, so ``cache`` never takes the
@@ -33,7 +34,10 @@ from reconciler.plan import History, HistoryEntry, Plan
 MAX_ENTRIES = 10
 
 _NUMBER_GAP = r"[\s:#=]{0,3}"
-_SUBSCRIPTION_ID = re.compile(rf"(?i)\bsubscriptions?{_NUMBER_GAP}(?:id{_NUMBER_GAP})?(\d+)\b")
+_QUOTED_NAME = r"""(?:'[^']*'|"[^"]*")\s*\(?"""
+_SUBSCRIPTION_ID = re.compile(
+    rf"(?i)\bsubscriptions?\s*(?:{_QUOTED_NAME})?{_NUMBER_GAP}(?:id{_NUMBER_GAP})?(\d+)\b"
+)
 _DATABASE_ID = re.compile(rf"(?i)(?:\bdatabases?|\bdbs?|\bid|#){_NUMBER_GAP}(\d+)\b")
 _OPEN_QUOTES = "'\"`\u2018\u201c\u00ab"
 _CLOSE_QUOTES = "'\"`\u2019\u201d\u00bb"

@@ -114,7 +114,8 @@ def test_an_id_in_the_description_decides_over_the_name() -> None:
 def test_entries_of_other_subscriptions_do_not_match() -> None:
     targets = [Target(SUB, 11, ("cache",))]
     log = [
-        entry(3, f"Database 'cache' in subscription {OTHER_SUB} resized", resource="cache"),
+        entry(4, f"Database 'cache' in subscription {OTHER_SUB} resized", resource="cache"),
+        entry(3, f"Database 'cache' of subscription 'staging' (id {OTHER_SUB})", resource="cache"),
         entry(2, f"Database 'cache' in subscription id {SUB} resized", resource="cache"),
     ]
     assert ids(match_history(log, targets, SUBS)) == {(SUB, 11): [2]}
@@ -136,10 +137,12 @@ def test_subscription_entries_are_shown_apart() -> None:
         entry(4, "Subscription payment method changed", resource="prod", kind="Subscription"),
         entry(3, f"Subscription {SUB} renamed", kind="Subscription"),
         entry(2, "Subscription resized", resource="staging", kind="Subscription"),
+        entry(2, f"Subscription 'staging' (id {OTHER_SUB}) updated", kind="Subscription"),
+        entry(2, f"Subscription 'prod' (id {SUB}) updated", resource="x", kind="Subscription"),
         entry(1, "User invited", resource="prod", kind="Account"),
     ]
     found = match_history(log, targets, SUBS)
-    assert ids(found) == {(SUB, None): [4, 3]}
+    assert ids(found) == {(SUB, None): [4, 3, 2]}
     assert found[0].name == "prod"
 
 
@@ -198,3 +201,16 @@ def test_resource_counts_for_database_types_or_none(kind: str) -> None:
 def test_resource_of_another_type_does_not_count(kind: str) -> None:
     targets = [Target(SUB, 11, ("cache",))]
     assert match_history([entry(1, "x", resource="cache", kind=kind)], targets, SUBS) == ()
+
+
+def test_the_simulators_descriptions_match_by_id() -> None:
+    targets = [Target(SUB, 51170941, ("sessions",)), Target(SUB, 51170942, ("env",))]
+    log = [
+        entry(3, "Tag 'env' added to database 'sessions' (id 51170941): 'prod'"),
+        entry(2, "Database 'sessions' (id 51170941) dataset size changed from 1GB to 2GB"),
+        entry(1, "Database 'env' (id 51170942) was updated", resource="env"),
+    ]
+    assert ids(match_history(log, targets, SUBS)) == {
+        (SUB, 51170941): [3, 2],
+        (SUB, 51170942): [1],
+    }
