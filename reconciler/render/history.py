@@ -17,7 +17,7 @@ from reconciler.secrets import mask_text
 #: Entries shown per database in text and Markdown (JSON keeps all the plan holds).
 SHOWN = 3
 #: The longest description quoted on one line.
-MAX_QUOTED = 120
+MAX_QUOTED = 200
 
 HistoryKey = tuple[int, int | None]
 
