@@ -269,6 +269,8 @@ def serve_forever(config: SimulatorConfig) -> None:
     running = serve_in_background(config)
     if config.log is not None:
         config.log(f"Redis Cloud API simulator listening on {running.url}")
+        if config.users:
+            config.log("users: " + ", ".join(user.label() for user in config.all_users()))
     try:
         wait_until_interrupted()
     except KeyboardInterrupt:

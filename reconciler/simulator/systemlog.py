@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from reconciler.simulator.api import ApiRequest, Simulator
 
 MAX_LIMIT = 1000
-SEED_ENTRY_KEYS = ("time", "originator", "apiKeyName", "resource", "type", "description")
+ENTRY_KEYS = ("id", "time", "originator", "apiKeyName", "resource", "type", "description")
+SEED_ENTRY_KEYS = ENTRY_KEYS[1:]
 SEED_ENTRY_REQUIRED = ("time", "originator", "type", "description")
 _ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DATABASE_TYPE = "Database"
@@ -108,9 +109,13 @@ def get_logs(sim: Simulator, request: ApiRequest, now: float) -> Reply:
     offset, limit = parse_paging(request.query)
     if limit > MAX_LIMIT:
         raise bad_request(f'"limit" must be at most {MAX_LIMIT}, got {limit}')
-    entries = sim.account.system_log
-    newest_first = entries[::-1][offset : offset + limit]
-    return Reply(200, {"entries": newest_first, "links": []})
+    page = sim.account.system_log[::-1][offset : offset + limit]
+    return Reply(200, {"entries": [_in_order(entry) for entry in page], "links": []})
+
+
+def _in_order(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``entry`` with its keys in the API's order (a state file sorts them)."""
+    return {key: entry[key] for key in ENTRY_KEYS if key in entry}
 
 
 def seed_log(account: Account, entries: Any) -> None:

@@ -41,6 +41,10 @@ class SimUser:
         """Return the user without its secret."""
         return f"SimUser(name={self.name!r}, key={self.key!r}, console={self.console})"
 
+    def label(self) -> str:
+        """Return ``NAME (key KEY)`` or ``NAME (key KEY, console)``: never the secret."""
+        return f"{self.name} (key {self.key}{', console' if self.console else ''})"
+
     def author(self) -> dict[str, str]:
         """Return the ``originator`` (and, for API users, ``apiKeyName``) of its log entries."""
         if self.console:

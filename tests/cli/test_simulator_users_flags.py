@@ -19,6 +19,10 @@ from reconciler.simulator.users import parse_user, users_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
 USAGE = "usage: reconciler simulator [-h]"
+# A secret a command uses is masked in every later log line of the process: keep these
+# distinctive, so no other test's log text contains them.
+ALICE_SECRET = "alice-console-secret-5e1c"
+BOB_SECRET = "bob-api-secret-9d2f"
 
 
 @pytest.fixture
@@ -197,8 +201,8 @@ def _tag_sessions(tag: str) -> None:
 @pytest.mark.parametrize(
     ("key", "secret", "author"),
     [
-        ("k2", "s2", {"originator": "alice@example.com"}),
-        ("bk", "bs", {"originator": "bob", "apiKeyName": "bk"}),
+        ("k2", ALICE_SECRET, {"originator": "alice@example.com"}),
+        ("bk", BOB_SECRET, {"originator": "bob", "apiKeyName": "bk"}),
         (
             "real-key",
             "real-secret",
@@ -215,8 +219,8 @@ def test_sim_mode_acts_as_the_env_key_when_it_is_a_simulator_user(
     secret: str | None,
     author: dict[str, str],
 ) -> None:
-    monkeypatch.setenv("RECONCILER_SIM_CONSOLE_USERS", "alice@example.com:k2:s2")
-    monkeypatch.setenv("RECONCILER_SIM_USERS", "bob:bk:bs")
+    monkeypatch.setenv("RECONCILER_SIM_CONSOLE_USERS", f"alice@example.com:k2:{ALICE_SECRET}")
+    monkeypatch.setenv("RECONCILER_SIM_USERS", f"bob:bk:{BOB_SECRET}")
     if key is not None and secret is not None:
         monkeypatch.setenv("REDIS_API_KEY", key)
         monkeypatch.setenv("REDIS_API_SECRET", secret)

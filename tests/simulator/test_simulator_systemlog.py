@@ -15,7 +15,8 @@ from conftest import FakeClock, SimApi
 from openapi_schema import load_openapi, schema_of, to_json_schema
 
 from reconciler.errors import UsageError
-from reconciler.simulator import RunningSimulator, SimUser
+from reconciler.simulator import RunningSimulator, SimulatorConfig, SimUser, serve_forever
+from reconciler.simulator import server as server_module
 from reconciler.simulator import state as state_module
 from reconciler.simulator.seed import seed_account
 from reconciler.simulator.state import Account
@@ -307,6 +308,21 @@ def test_rate_limit_counts_each_key_apart(
     assert statuses == [200, 200, 429, 200, 200, 429]
 
 
+def test_serve_forever_lists_the_users_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "wait_until_interrupted", _interrupted)
+    lines: list[str] = []
+    serve_forever(SimulatorConfig(port=0, users=(ALICE, BOB), log=lines.append))
+    assert lines[1] == (
+        "users: sim-user@example.com (key sim-key), alice@example.com (key k2, console), "
+        "bob@example.com (key bob-key)"
+    )
+    assert len(lines) == 2
+
+
+def _interrupted() -> None:
+    raise KeyboardInterrupt
+
+
 # ------------------------------------------------------------------------ paging and bounds
 
 
@@ -387,7 +403,9 @@ def test_the_log_is_saved_and_reset_empties_it(
     first.stop()
     second = make_simulator(state_path=state)
     api = sim_api(second)
-    assert [e["id"] for e in logs(api)] == [1]
+    assert [list(entry) for entry in logs(api)] == [
+        ["id", "time", "originator", "apiKeyName", "resource", "type", "description"]
+    ]
     api.post(f"{SESSIONS}/tags", {"key": "team", "value": "core"})
     assert [e["id"] for e in logs(api)] == [2, 1]
     second.reset()
