@@ -212,3 +212,13 @@ def test_history_does_not_make_a_saved_plan_stale() -> None:
     saved = document(plan_with(SESSIONS_HISTORY, notes=("history incomplete: x",)))
     assert stale_reasons(saved, document(plan_with())) == []
     assert stale_reasons(document(plan_with()), saved) == []
+
+
+def test_markdown_escapes_history_text() -> None:
+    hostile = entry(5, "<b>eve</b>", "a|b", "line one\n# heading | <script>x</script> `code`")
+    markdown = render_markdown(plan_with(History(PROD, SESSIONS, "sessions", (hostile,))))
+    assert (
+        "  - changed 2026-11-20 14:05 UTC by &lt;b&gt;eve&lt;/b&gt; (API key a\\|b): "
+        '"line one<br>\\# heading \\| &lt;script&gt;x&lt;/script&gt; &#96;code&#96;"\n'
+    ) in markdown
+    assert "<script>" not in markdown
