@@ -161,11 +161,48 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of the account's system log (``GET /logs``), checked and scrubbed.
+
+    ``time`` is ISO-8601 UTC (``2026-11-20T14:02:00Z``); ``api_key_name`` is None for a
+    change made in the console (the log names an API key only for API calls).
+    """
+
+    id: int
+    time: str
+    originator: str
+    api_key_name: str | None
+    resource: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class History:
+    """The system-log entries that concern one database, or its subscription itself.
+
+    ``database_id`` is None for the entries of the subscription itself. ``entries`` are
+    newest first; ``older`` counts further matching entries left out; ``since`` is the time
+    of the newest change made with this tool's own API key, before which nothing is shown
+    ("" when unknown or not found). History is informational: it is not fingerprinted.
+    """
+
+    subscription_id: int
+    database_id: int | None
+    name: str
+    entries: tuple[HistoryEntry, ...]
+    older: int = 0
+    since: str = ""
+
+
+@dataclass(frozen=True)
 class Plan:
     """Actions in execution order, unmanaged databases, refusals, notices, the fingerprint.
 
     A plan with ``refusals`` must not be applied; the CLI exits 1 after showing it. A plan
     with ``notices`` may be applied, but it is not "in sync": fields could not be compared.
+    ``history`` (who changed the databases the plan changes, from the system log) and
+    ``history_notes`` (why it is missing or partial) inform only: apply never reads them.
     """
 
     subscriptions: tuple[SubscriptionSummary, ...]
@@ -174,6 +211,8 @@ class Plan:
     refusals: tuple[Refusal, ...] = ()
     fingerprint: str = ""
     notices: tuple[Notice, ...] = ()
+    history: tuple[History, ...] = ()
+    history_notes: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:

@@ -94,7 +94,7 @@ class Repository:
         self.env = {
             k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "RECONCILER"))
         }
-        self.env.update({**SECRETS, **SIM_TIMINGS})
+        self.env.update({**SECRETS, **SIM_TIMINGS, "RECONCILER_SIM_CONSOLE_USERS": CONSOLE_USER})
         self.env.update(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", NO_COLOR="1")
         self.env.update(REDIS_API_URL=self.url)
 
@@ -130,8 +130,9 @@ class Repository:
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
     def change_account(self, path: str, body: dict[str, Any]) -> None:
-        """Change the live account outside git (a console edit) and wait for it."""
-        with start_for_url(self.url) as sim, ApiClient(sim.url, sim.api_key, sim.api_secret) as api:
+        """Change the live account outside git (a console edit, by Alice) and wait for it."""
+        alice_key, alice_secret = CONSOLE_USER.split(":")[1:]
+        with start_for_url(self.url) as sim, ApiClient(sim.url, alice_key, alice_secret) as api:
             task = api.write("PUT", path, body)["taskId"]
             deadline = time.monotonic() + 10
             while api.get(f"/tasks/{task}")["status"] != "processing-completed":
@@ -140,12 +141,15 @@ class Repository:
 
 
 SIM_TIMINGS = {"RECONCILER_SIM_TASK_SECONDS": "0.01", "RECONCILER_SIM_PROVISION_SECONDS": "0.01"}
+#: A user of the simulated account whose changes are logged as console changes.
+CONSOLE_USER = "alice@example.com:alice-key:alice-secret"
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repository:
     for name, value in SIM_TIMINGS.items():  # for change_account's in-process simulator
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RECONCILER_SIM_CONSOLE_USERS", CONSOLE_USER)
     monkeypatch.chdir(tmp_path)
     return Repository(tmp_path)
 
@@ -248,6 +252,18 @@ def test_actionlint_of_the_composite_action_can_fail(tmp_path: Path) -> None:
     assert code == 1
     assert "actions/setup-python@v4" in out
     assert "inputs.nope" in out or 'property "nope"' in out
+
+
+def test_drift_check_puts_the_plan_in_an_issue() -> None:
+    steps = safe_load((GITHUB / "drift-check.yml").read_text("utf-8"))["jobs"]["drift"]["steps"]
+    check, issue, fail = steps[-3:]
+    assert check["id"] == "check"
+    assert 'echo "code=$code" >> "$GITHUB_OUTPUT"' in check["run"]
+    assert issue["if"] == fail["if"] == "steps.check.outputs.code == '2'"
+    assert 'gh issue comment "$number" --body-file drift.md' in issue["run"]
+    assert 'gh issue create --title "$TITLE" --body-file drift.md' in issue["run"]
+    assert issue["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert fail["run"] == "exit 1"
 
 
 def test_action_installs_the_pinned_distribution() -> None:
@@ -379,7 +395,15 @@ def test_kit_runs_against_the_simulator(repo: Repository) -> None:
         assert stale.format(plan_file) in refused.stderr
         assert refused.stdout == ""
     repo.run("github/drift-check.yml", 0, 2)
-    assert "dataEvictionPolicy`: noeviction → allkeys-lru" in repo.read("drift.md")
+    drift = repo.read("drift.md")
+    assert "dataEvictionPolicy`: noeviction → allkeys-lru" in drift
+    # The drift issue says who did it: Alice, in the console (from the system log).
+    assert "**History** — who changed these databases" in drift
+    assert re.search(
+        r"- cache \(db 51170943\)\n  - changed \d{4}-\d\d-\d\d \d\d:\d\d UTC by "
+        r"alice@example\.com \(console\): \"Database 'cache' \(id 51170943\) was updated\"",
+        drift,
+    ), drift
 
     # The manual re-plan jobs apply what the branch says now; then everything is in line.
     repo.run("github/apply-on-merge.yml", 1, 0)

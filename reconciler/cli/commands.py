@@ -101,6 +101,8 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
         plan, basis = _build_plan(
             client, desired, runtime, force=args.force, salt=salt, basis=bool(args.out)
         )
+        if not args.no_history:
+            plan = _with_history(client, plan, args.history_pages)
     if args.format == "json":
         sys.stdout.write(render_json(plan))
     elif args.format == "markdown":
@@ -270,6 +272,25 @@ def _build_plan(
     check_account(client, desired, live)  # raises SpecError before any change
     plan = build_plan(desired, live, force=force, salt=salt)
     return plan, fingerprint_basis(live, desired, salt) if basis else {}
+
+
+#: Names the API key in use, as the system log shows it (else ``GET /`` is asked).
+KEY_NAME_ENV = "REDIS_API_KEY_NAME"
+
+
+def _with_history(client: ApiClient, plan: Plan, pages: int) -> Plan:
+    """Return ``plan`` with the system-log history of the existing databases it changes.
+
+    No request at all when it changes none; never raises for the log's sake.
+    """
+    from reconciler.cloud import read_key_name, read_system_log
+    from reconciler.planning import attach_history, history_targets
+
+    if not history_targets(plan):
+        return plan
+    read = read_system_log(client, max_pages=pages)
+    key_name = os.environ.get(KEY_NAME_ENV) or (read_key_name(client) if read.entries else None)
+    return attach_history(plan, read.entries, read.notes, key_name=key_name)
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

@@ -161,8 +161,42 @@ def _add_plan(subparsers: Any) -> None:
     )
     p.add_argument("--force", action="store_true", help="allow deletes over the safety threshold")
     _add_subscription_filter(p, "plan only this subscription of the spec (repeatable)")
+    _add_history_options(p)
     _add_api_options(p)
     p.set_defaults(run=commands.run_plan)
+
+
+#: The most system-log requests ``--history-pages`` may ask for.
+MAX_HISTORY_PAGES = 20
+
+
+def history_pages(text: str) -> int:
+    """Return the ``--history-pages`` count: an integer from 1 to :data:`MAX_HISTORY_PAGES`.
+
+    Raises:
+        argparse.ArgumentTypeError: not such an integer.
+    """
+    try:
+        pages = int(text)
+    except ValueError:
+        pages = 0
+    if not 1 <= pages <= MAX_HISTORY_PAGES:
+        raise argparse.ArgumentTypeError(
+            f"invalid page count {text!r}: a whole number from 1 to {MAX_HISTORY_PAGES}"
+        )
+    return pages
+
+
+def _add_history_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--history-pages",
+        type=history_pages,
+        default=3,
+        metavar="N",
+        help="when the plan changes existing databases, read at most N pages of the "
+        "account's system log to show who changed them (default 3, at most 20)",
+    )
+    p.add_argument("--no-history", action="store_true", help="do not read the system log at all")
 
 
 def _add_apply(subparsers: Any) -> None:

@@ -19,6 +19,8 @@ from reconciler.plan import (
     ActionKind,
     ApiRequest,
     FieldChange,
+    History,
+    HistoryEntry,
     Notice,
     Plan,
     PlannedAction,
@@ -103,6 +105,34 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             Notice(n["subscriptionId"], n["name"], n["databaseId"], n["field"], n["message"])
             for n in data.get("notices", ())
         ),
+        history=_histories(data),
+        history_notes=tuple(data.get("historyNotes", ())),
+    )
+
+
+def _histories(data: dict[str, Any]) -> tuple[History, ...]:
+    """The history arrays of a plan's actions (once per database) and subscriptions."""
+    found: dict[tuple[int, int | None], History] = {}
+    for a in data["actions"]:
+        key = (a["subscriptionId"], a["databaseId"])
+        if "history" in a and a["databaseId"] is not None and key not in found:
+            found[key] = History(*key, a["name"], tuple(_entry(e) for e in a["history"]))
+    for s in data["subscriptions"]:
+        if "history" in s:
+            entries = tuple(_entry(e) for e in s["history"])
+            found[(s["id"], None)] = History(s["id"], None, s["name"], entries)
+    return tuple(found.values())
+
+
+def _entry(e: dict[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        e["id"],
+        e["time"],
+        e["originator"],
+        e["apiKeyName"],
+        e["resource"],
+        e["type"],
+        e["description"],
     )
 
 

@@ -13,10 +13,13 @@
 - :mod:`~reconciler.cloud.reader` — :func:`read_live`, the live state a spec names.
 - :mod:`~reconciler.cloud.tags` — database tags: their answers, the body that sets them.
 - :mod:`~reconciler.cloud.lookups` — :class:`AccountLookups`, the values the account offers.
+- :mod:`~reconciler.cloud.history` — :func:`read_system_log` (who changed what, bounded,
+  never raising) and :func:`read_key_name` (the name of the API key in use).
 """
 
 from reconciler.cloud import paths
 from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
+from reconciler.cloud.history import LogRead, read_key_name, read_system_log
 from reconciler.cloud.lookups import AccountLookups, Offered
 from reconciler.cloud.pages import database_pages
 from reconciler.cloud.reader import read_live
@@ -29,6 +32,7 @@ __all__ = [
     "AccountLookups",
     "Answer",
     "ApiClient",
+    "LogRead",
     "Offered",
     "RequestsTransport",
     "Transport",
@@ -36,7 +40,9 @@ __all__ = [
     "check_api_url",
     "database_pages",
     "paths",
+    "read_key_name",
     "read_live",
+    "read_system_log",
     "read_tags",
     "tags_body",
     "tags_of",

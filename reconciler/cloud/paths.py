@@ -61,3 +61,9 @@ QUERY_PERFORMANCE_FACTORS = "/query-performance-factors"
 """``GET`` the query performance factors the account offers."""
 DATA_PERSISTENCE = "/data-persistence"
 """``GET`` the data persistence options the account offers."""
+
+# The account: who the key is, and what was done in it.
+ACCOUNT = "/"
+"""``GET`` the current account (``account.key.name`` names the API key in use)."""
+LOGS = "/logs"
+"""``GET`` the account's system log, newest first (paged by ``offset``/``limit``)."""

@@ -18,6 +18,8 @@ from typing import Any
 from reconciler import __version__
 from reconciler.plan import (
     FieldChange,
+    History,
+    HistoryEntry,
     Notice,
     Plan,
     PlannedAction,
@@ -33,20 +35,31 @@ FORMAT_VERSION = 1
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """Return the JSON form of ``plan`` (plain dicts, lists, strings, numbers), masked.
 
-    ``notices`` is present only when the plan has some.
+    ``notices`` is present only when the plan has some; so are ``historyNotes``, and the
+    ``history`` array of an action (its database's system-log entries, newest first) or of
+    a subscription (its own entries).
     """
+    # An action on a database not created yet (no id) looks up -1: it has no history.
+    history = {(h.subscription_id, h.database_id): h for h in plan.history}
     data: dict[str, Any] = {
         "formatVersion": FORMAT_VERSION,
         "reconcilerVersion": __version__,
         "fingerprint": plan.fingerprint,
         "summary": summary_counts(plan),
-        "subscriptions": [_subscription(s) for s in plan.subscriptions],
-        "actions": [_action(a) for a in plan.actions],
+        "subscriptions": [
+            _with_history(_subscription(s), history.get((s.id, None))) for s in plan.subscriptions
+        ],
+        "actions": [
+            _with_history(_action(a), history.get((a.subscription_id, a.database_id or -1)))
+            for a in plan.actions
+        ],
         "unmanaged": [_unmanaged(u) for u in plan.unmanaged],
         "refusals": [mask_text(str(r)) for r in plan.refusals],
     }
     if plan.notices:  # only then: a plan without notices reads as it always did
         data["notices"] = [_notice(n) for n in plan.notices]
+    if plan.history_notes:
+        data["historyNotes"] = [mask_text(n) for n in plan.history_notes]
     return data
 
 
@@ -127,6 +140,25 @@ def _notice(n: Notice) -> dict[str, Any]:
         "name": mask_text(n.database_name),
         "field": n.field,
         "message": mask_text(n.message),
+    }
+
+
+def _with_history(item: dict[str, Any], history: History | None) -> dict[str, Any]:
+    """Return ``item`` with a ``history`` array when there is one."""
+    if history is not None:
+        item["history"] = [_entry(e) for e in history.entries]
+    return item
+
+
+def _entry(e: HistoryEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "time": e.time,
+        "originator": mask_text(e.originator),
+        "apiKeyName": None if e.api_key_name is None else mask_text(e.api_key_name),
+        "resource": mask_text(e.resource),
+        "type": mask_text(e.type),
+        "description": mask_text(e.description),
     }
 
 

@@ -1,7 +1,9 @@
 """The Markdown plan (``--format markdown``), for pull-request comments.
 
 A heading, a summary table (``| action | count |``), the refusals, the notices (spec fields
-the API did not let compare, never truncated: one per field at most), then one
+the API did not let compare, never truncated: one per field at most), the history (who
+changed the databases the plan changes, from the account's system log: at most three
+entries per database, so it stays small; or the note saying why it is unavailable), then one
 ``<details>`` block per subscription holding a table of its actions
 (``| | action | database | changes |``) and its unmanaged databases.
 
@@ -20,10 +22,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.plan import Plan, PlannedAction
+from reconciler.plan import History, Plan, PlannedAction
 from reconciler.render._common import (
     SubscriptionBlock,
     action_detail,
@@ -35,11 +37,13 @@ from reconciler.render._common import (
     subscription_header,
     summary_counts,
 )
+from reconciler.render.history import history_lines
 from reconciler.secrets import mask_text
 
 HEADING = "### reconciler plan"
 _MAX_CHANGES = 50  # per action; a row stays readable and small
 _MAX_CHANGE_CHARS = 300
+_MAX_HISTORY_ITEMS = 20
 
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -126,6 +130,7 @@ class _Document:
             for label, found in notices_by_database(block.notices)
             for n in found
         ]
+        self.history = _history(plan)
         self.blocks = [_block(b) for b in group_by_subscription(plan)]
         self.item_count = sum(len(b.rows) + len(b.unmanaged) for b in self.blocks)
 
@@ -139,6 +144,7 @@ class _Document:
         if self.notices:
             parts.append("**Not compared** — the API did not let these spec fields be compared:")
             parts.append("\n".join(self.notices))
+        parts.extend(self.history)
         left, omitted_actions, omitted_unmanaged = n_items, 0, 0
         for block in self.blocks:
             rows = block.rows[: max(left, 0)]
@@ -216,6 +222,35 @@ def _head(plan: Plan) -> str:
     elif not plan.actions and not plan.refusals:
         parts.append("**No changes.** The live account matches the spec.")
     return "\n\n".join(parts)
+
+
+def _history(plan: Plan) -> list[str]:
+    """Return the History section: a heading line, then one item per database (or none).
+
+    At most :data:`_MAX_HISTORY_ITEMS` databases (each at most four lines), so the section
+    never crowds the actions out of a comment.
+    """
+    labels = {(a.subscription_id, a.database_id): a.name for a in plan.actions}
+    items = [_history_item(found, labels) for found in plan.history[:_MAX_HISTORY_ITEMS]]
+    left_out = len(plan.history) - len(items)
+    if left_out:
+        items.append(f"- … and {left_out} more; run `reconciler plan` for all of it")
+    notes = [f"_{md_escape(mask_text(note))}_" for note in plan.history_notes]
+    if not items:
+        return ["**History**: " + " ".join(notes)] if notes else []
+    head = "**History** — who changed these databases, from the account's system log:"
+    return [head, "\n".join(items), *notes]
+
+
+def _history_item(found: History, labels: Mapping[tuple[int, int | None], str]) -> str:
+    """Return one database's (or subscription's) history as a list item with sub-items."""
+    if found.database_id is None:
+        label = f'subscription {found.subscription_id} "{found.name}"'
+    else:
+        name = labels.get((found.subscription_id, found.database_id), found.name)
+        label = database_label(name, found.database_id)
+    lines = [f"  - {md_escape(line)}" for line in history_lines(found)]
+    return "\n".join([f"- {md_escape(_clip(mask_text(label), _MAX_CHANGE_CHARS))}", *lines])
 
 
 def _block(block: SubscriptionBlock) -> _Block:

@@ -4,7 +4,9 @@
 :mod:`reconciler.render.planfile`): the saved one, its fingerprint already checked, and one
 made now from a fresh plan with the saved salt. Every line names what moved (spec paths,
 flags, spec files, live subscriptions, databases and fields, actions) and never a value; a
-changed secret is only said to have changed.
+changed secret is only said to have changed. The history (who changed a database, from
+the system log: ``history`` arrays and ``historyNotes``) informs only: it is left out of the
+comparison, so a log that grew since the plan was saved does not make the plan stale.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def stale_reasons(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> list[st
 
     Both are plan file documents made with the same salt, so their digests compare.
     """
+    saved, fresh = without_history(saved), without_history(fresh)
     reasons = [
         *_inputs(saved, fresh),
         *_spec_files(_basis(saved, "spec"), _basis(fresh, "spec")),
@@ -39,6 +42,22 @@ def stale_reasons(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> list[st
         more = len(reasons) - MAX_REASONS + 1
         reasons = [*reasons[: MAX_REASONS - 1], f"… and {more} more"]
     return reasons
+
+
+def without_history(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of a plan document without its informational history."""
+    out = {k: v for k, v in document.items() if k != "historyNotes"}
+    for key in ("actions", "subscriptions"):
+        items = out.get(key)
+        if isinstance(items, list):
+            out[key] = [_no_history(item) for item in items]
+    return out
+
+
+def _no_history(item: Any) -> Any:
+    if isinstance(item, Mapping) and "history" in item:
+        return {k: v for k, v in item.items() if k != "history"}
+    return item
 
 
 def _basis(document: Mapping[str, Any], key: str) -> dict[str, Any]:

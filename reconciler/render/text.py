@@ -7,6 +7,7 @@ Layout::
       ~ update sessions (db 51170941)
           datasetSizeInGb       1 → 2
           password              (sensitive value changed)
+          changed 2026-11-20 14:02 UTC by alice@example.com (console): "Database 'sessions' …"
       » backup legacy-cache (db 51170942) to s3://backups/adhoc     before delete
       - delete legacy-cache (db 51170942)
       ! unverified cache (db 51170943): fields the plan could not compare
@@ -16,8 +17,11 @@ Layout::
     Plan: 0 to create, 1 to update, 1 to delete, 1 backup.  Unmanaged: 1.  Not compared: 1.
 
 A notice (a spec field the API did not return, so the plan cannot promise it matches) is a
-line under its database. Colour (ANSI) only when asked for; :func:`color_enabled` says when
-a stream wants it.
+line under its database, as is the history of a database the plan changes (who changed it,
+from the account's system log: ``changed 2026-11-20 14:02 UTC by alice@example.com
+(console): "…"``); the subscription's own history is under its header. A ``Note:`` line before the
+summary says when the history is unavailable or partial. Colour (ANSI) only
+when asked for; :func:`color_enabled` says when a stream wants it.
 Control characters in names and values are shown escaped (``\\x1b``), so a database or
 subscription name cannot move the cursor or forge plan lines.
 """
@@ -28,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import TextIO
 
-from reconciler.plan import ActionKind, Plan, PlannedAction
+from reconciler.plan import ActionKind, History, Plan, PlannedAction
 from reconciler.render._common import (
     SubscriptionBlock,
     action_detail,
@@ -40,6 +44,12 @@ from reconciler.render._common import (
     subscription_header,
     summary_line,
     unmanaged_text,
+)
+from reconciler.render.history import (
+    HistoryKey,
+    history_by_key,
+    history_lines,
+    last_of_each_database,
 )
 from reconciler.secrets import mask_text
 
@@ -63,6 +73,7 @@ _KIND_STYLES = {
 _UNMANAGED_STYLE = "2"
 _REFUSED_STYLE = "1;31"
 _NOTICE_STYLE = "33"
+_HISTORY_STYLE = "2"
 _UNVERIFIED = "unverified {}: fields the plan could not compare"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -93,17 +104,20 @@ def color_enabled(stream: TextIO, environ: Mapping[str, str]) -> bool:
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """Return the text plan, ending with a newline; ANSI colour only when ``color``."""
     paint = _Painter(color)
+    history = history_by_key(plan)
     lines: list[str] = []
     for block in group_by_subscription(plan):
         lines.append(paint(_BOLD, printable(subscription_header(block))))
+        lines.extend(_history_lines(history, (block.id, None), "subscription ", paint))
         lines.append("")
-        lines.extend(_block_lines(block, paint))
+        lines.extend(_block_lines(block, paint, history))
         lines.append("")
     if plan.refusals:
         lines.append(paint(_REFUSED_STYLE, "Refused:"))
         for refusal in plan.refusals:
             lines.append(f"{_ACTION_INDENT}{paint(_REFUSED_STYLE, '!')} {_clean(str(refusal))}")
         lines.append("")
+    lines.extend(f"Note: {_clean(note)}" for note in plan.history_notes)
     lines.append(paint(_BOLD, summary_line(plan)))
     return "\n".join(lines) + "\n"
 
@@ -128,11 +142,16 @@ class _Painter:
         return f"\x1b[{style}m{text}{_RESET}" if self.enabled else text
 
 
-def _block_lines(block: SubscriptionBlock, paint: _Painter) -> list[str]:
-    """Return the action, notice and unmanaged lines of one subscription block."""
+def _block_lines(
+    block: SubscriptionBlock, paint: _Painter, history: dict[HistoryKey, History]
+) -> list[str]:
+    """Return the action, history, notice and unmanaged lines of one subscription block."""
     lines: list[str] = []
-    for action in block.actions:
+    last = last_of_each_database(block.actions)
+    for index, action in enumerate(block.actions):
         lines.extend(_action_lines(action, paint))
+        if index in last:
+            lines.extend(_history_lines(history, last[index], "", paint))
     for label, notices in notices_by_database(block.notices):
         mark = paint(_NOTICE_STYLE, "!")
         lines.append(f"{_ACTION_INDENT}{mark} {printable(_UNVERIFIED.format(label))}")
@@ -143,6 +162,19 @@ def _block_lines(block: SubscriptionBlock, paint: _Painter) -> list[str]:
     if not lines:
         lines.append(f"{_ACTION_INDENT}(no changes)")
     return lines
+
+
+def _history_lines(
+    history: dict[HistoryKey, History], key: HistoryKey, lead: str, paint: _Painter
+) -> list[str]:
+    """Return the history lines of one database (or, with ``lead``, a subscription)."""
+    found = history.get(key)
+    if found is None:
+        return []
+    indent = _ACTION_INDENT if lead else _CHANGE_INDENT
+    return [
+        f"{indent}{paint(_HISTORY_STYLE, _clean(lead + line))}" for line in history_lines(found)
+    ]
 
 
 def _action_lines(action: PlannedAction, paint: _Painter) -> list[str]:

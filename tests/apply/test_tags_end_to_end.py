@@ -63,6 +63,8 @@ class Account:
             return self._page(int(seen.query["offset"]))
         if (method, route) == ("POST", DBS):
             return self._create(seen.json())
+        if (method, route) == ("GET", "/logs"):  # plan reads who changed what: nobody
+            return Reply(200, {"entries": []})
         if (method, route) == ("GET", "/tasks"):  # apply looks for other runs' tasks
             return Reply(200, {"tasks": list(self.tasks.values())})
         if route.startswith("/tasks/"):
