@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.simulator import api, lookups, systemlog, tags
+from reconciler.simulator import account_info, api, lookups, systemlog, tags
 from reconciler.simulator.replies import ApiProblem, bad_request
 
 _DB = "/subscriptions/{subscriptionId}/databases/{databaseId}"
@@ -38,6 +38,7 @@ def _route(method: str, template: str, handler: api.Handler) -> Route:
 
 
 ROUTES: tuple[Route, ...] = (
+    _route("GET", "/", account_info.get_current_account),
     _route("GET", "/subscriptions", api.list_subscriptions),
     # Before /subscriptions/{subscriptionId}, which would take "redis-versions" as an id.
     _route("GET", "/subscriptions/redis-versions", lookups.redis_versions),

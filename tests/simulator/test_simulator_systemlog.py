@@ -553,3 +553,13 @@ def test_the_log_keeps_its_newest_entries_only(monkeypatch: pytest.MonkeyPatch) 
         (4, "3"),
         (5, "4"),
     ]
+
+
+@pytest.mark.parametrize("user", [BOB, SimUser("sim-user@example.com", "sim-key", "sim-secret")])
+def test_current_account_names_the_key_the_log_records(api: SimApi, user: SimUser) -> None:
+    as_user(api, user).post(f"{SESSIONS}/tags", {"key": "env", "value": "prod"})
+    answer = api.get("/")
+    assert answer.status_code == 200, answer.text
+    key = answer.json()["account"]["key"]
+    assert (key["name"], key["owner"]) == (user.key, {"name": user.name})
+    assert logs(api)[0]["apiKeyName"] == key["name"]
