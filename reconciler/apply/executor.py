@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import NoReturn
 
 from reconciler.apply.context import ApiClientLike, ApplyContext, RunState
+from reconciler.apply.lanes import MAX_PARALLEL, RunLanes
 from reconciler.apply.progress import NullProgress, ProgressSink
 from reconciler.apply.report import ActionError, ActionOutcome, ActionSummary, ApplyReport
 from reconciler.apply.step import ActionStep
@@ -30,7 +31,7 @@ from reconciler.errors import (
 from reconciler.plan import NEW_DATABASE_ID, ActionKind, Plan, PlannedAction
 from reconciler.secrets import clear_values
 
-__all__ = ["ApiClientLike", "apply_plan"]
+__all__ = ["MAX_PARALLEL", "ApiClientLike", "RunLanes", "apply_plan"]
 
 
 def apply_plan(
@@ -45,6 +46,8 @@ def apply_plan(
     progress: ProgressSink | None = None,
     stop_requested: Callable[[], bool] = lambda: False,
     wall_clock: Callable[[], float] = time.time,
+    parallel: int = 1,
+    run_lanes: RunLanes | None = None,
 ) -> ApplyReport:
     """Execute ``plan`` action by action and return the report of a complete run.
 
@@ -53,12 +56,17 @@ def apply_plan(
     subscription, and a write refused as "not now" until it is accepted.
     ``wait_for_others`` False refuses at once (BusyError) instead of waiting for another
     run's tasks. ``wall_clock`` stamps the report and matches task timestamps after a lost
-    answer.
+    answer. ``parallel`` subscriptions are applied at the same time (1: strictly serial;
+    at most :data:`MAX_PARALLEL`), each in its own lane started by ``run_lanes`` (default:
+    one thread per lane).
 
     Raises:
+        ValueError: ``parallel`` is not between 1 and :data:`MAX_PARALLEL`.
         ApplyFailedError: an action failed; ``.report`` says what was done and not started.
         ApplyInterruptedError: ``stop_requested()`` turned true; ``.report`` likewise.
     """
+    if not 1 <= parallel <= MAX_PARALLEL:
+        raise ValueError(f"parallel must be 1 to {MAX_PARALLEL}, not {parallel}")
     bodies = [action.request.body for action in plan.actions]
     context = ApplyContext(
         client=client,
