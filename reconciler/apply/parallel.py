@@ -85,7 +85,7 @@ class _ParallelRun:
         try:
             while (indices := self._take()) is not None:
                 self._run_subscription(indices)
-        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
+        except BaseException as exc:  # raised again by finish()
             with self._lock:
                 self._crash = self._crash or exc
             self.abort()
