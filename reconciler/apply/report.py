@@ -198,6 +198,7 @@ class ApplyReport:
             sid = summary.subscription_id
             return parts.setdefault(sid, SubscriptionPart(sid, [], [], [], []))
 
+        rows: list[tuple[ActionSummary, ActionOutcome | None]]
         rows = [(o.action, o) for o in (*self.done, *self.failures, *self.interruptions)]
         rows += [(s, None) for s in self.not_started]
         for summary, outcome in sorted(rows, key=lambda row: row[0].index):

@@ -1,0 +1,177 @@
+"""Tests for apply --parallel (reconciler.apply.parallel) on a lockstep virtual clock.
+
+Every lane is a thread, but only one runs at a time (tests/lockstep.py), so each run is
+reproducible: the same requests at the same virtual times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from lockstep import START
+from parallel_support import SUBS, LaneAccount, resize, two_each
+
+from reconciler.errors import ApplyFailedError, ApplyInterruptedError
+from reconciler.simulator import RunningSimulator
+
+
+@pytest.fixture
+def lanes(
+    make_simulator: Callable[..., RunningSimulator], tmp_path: Path
+) -> Callable[..., LaneAccount]:
+    """Return a factory of four-subscription accounts, each on its own lockstep clock."""
+    count = iter(range(100))
+
+    def start(**options: object) -> LaneAccount:
+        folder = tmp_path / str(next(count))
+        folder.mkdir()
+        return LaneAccount(make_simulator, folder, **options)  # type: ignore[arg-type]
+
+    return start
+
+
+def test_parallel_apply_does_every_action_in_plan_order_within_each_subscription(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+    report = account.run(*two_each(*SUBS), parallel=3)
+    assert report.status == "applied"
+    assert sorted(o.action.index for o in report.done) == list(range(1, 9))
+    for sid in SUBS:
+        assert account.writes(sid) == [
+            ("PUT", f"/subscriptions/{sid}/databases/{sid * 100 + 1}"),
+            ("PUT", f"/subscriptions/{sid}/databases/{sid * 100 + 2}"),
+        ]
+
+
+def test_lanes_overlap_so_the_run_takes_under_half_the_serial_virtual_time(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    walls = {}
+    for parallel in (1, 3):
+        report = lanes().run(*two_each(*SUBS), parallel=parallel)
+        assert report.status == "applied" and report.finished_at is not None
+        walls[parallel] = report.finished_at - report.started_at
+    assert walls[3] < walls[1] / 2
+
+
+def test_a_run_on_the_lockstep_clock_is_the_same_every_time(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    first, second = lanes(), lanes()
+    first.run(*two_each(*SUBS))
+    second.run(*two_each(*SUBS))
+    assert first.requests() == second.requests()
+    assert first.watch.events == second.watch.events
+
+
+@pytest.mark.parametrize("parallel", [1, 2, 3])
+def test_never_more_subscriptions_under_way_than_lanes(
+    lanes: Callable[..., LaneAccount], parallel: int
+) -> None:
+    account = lanes()
+    account.run(*two_each(*SUBS), parallel=parallel)
+    assert account.watch.most_busy == parallel
+
+
+@pytest.mark.parametrize("parallel", [0, -1, 4])
+def test_parallel_outside_one_to_three_is_refused(
+    lanes: Callable[..., LaneAccount], parallel: int
+) -> None:
+    with pytest.raises(ValueError, match=f"parallel must be 1 to 3, not {parallel}"):
+        lanes().run(resize(3001, "a", 2), parallel=parallel)
+
+
+def test_a_failure_stops_every_lane_from_starting_more_and_lets_in_flight_ones_finish(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+    actions = two_each(*SUBS)
+    actions[3] = resize(3002, "b", -5)  # refused by the API: 400
+    error = account.stopped(ApplyFailedError, *actions)
+    report = error.report
+    assert sorted(o.action.index for o in report.done) == [1, 3, 5]  # 1 and 5 were in flight
+    assert report.failed.action.index == 4
+    assert [s.index for s in report.not_started] == [2, 6, 7, 8]
+    assert [e for e in account.watch.events if e[1] == "started"][-1][2] == 4
+    assert report.summary_text().splitlines()[-4:] == [
+        "Subscription 3001: interrupted (done 1, not started 1)",
+        "Subscription 3002: failed (done 1, failed 1)",
+        "Subscription 3003: interrupted (done 1, not started 1)",
+        "Subscription 3004: interrupted (done 0, not started 2)",
+    ]
+    parts = report.to_dict()["subscriptions"]
+    assert parts[1] == {
+        "subscriptionId": 3002,
+        "status": "failed",
+        "done": [3],
+        "failed": [4],
+        "interrupted": [],
+        "notStarted": [],
+    }
+    assert report.to_dict()["parallel"] == 3
+
+
+def test_a_refusal_in_one_lane_stops_the_others_from_starting(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+
+    def another_run_writes(method: str, path: str) -> None:
+        if method == "PUT" and not account.writes():  # lane 1 checked and sends its write
+            other = account.other_client()
+            other.write("PUT", "/subscriptions/3004/databases/300401", {"datasetSizeInGb": 9})
+            account.clock.now += 0.5  # the other run's task is listed from 0.2 s on
+
+    account.transport.on_send = another_run_writes
+    error = account.stopped(ApplyFailedError, *two_each(*SUBS), wait_for_others=False)
+    report = error.report
+    assert [o.action.index for o in report.done] == [1]
+    assert report.failed.action.index == 3
+    assert report.failed.detail.startswith("subscription 3002 is busy: another run's task")
+    assert [s.index for s in report.not_started] == [2, 4, 5, 6, 7, 8]
+    assert account.writes() == [("PUT", "/subscriptions/3001/databases/300101")]
+
+
+def test_a_stop_request_interrupts_every_lane_at_its_next_safe_point(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    stop = {"requested": False}
+
+    def ctrl_c(lane: int, now: float) -> None:
+        stop["requested"] = stop["requested"] or now >= START + 5
+
+    account = lanes(on_sleep=ctrl_c)
+    error = account.stopped(
+        ApplyInterruptedError, *two_each(*SUBS), stop_requested=lambda: stop["requested"]
+    )
+    report = error.report
+    assert report.done == []
+    assert sorted(o.action.index for o in report.interruptions) == [1, 3, 5]
+    assert all(o.task_id for o in report.interruptions)
+    assert [s.index for s in report.not_started] == [2, 4, 6, 7, 8]
+    assert max(t for t, method, _ in account.transport.calls if method != "GET") == START
+    assert "Subscription 3002: interrupted (done 0, interrupted 1, not started 1)" in (
+        report.summary_text().splitlines()
+    )
+
+
+def test_a_keyboard_interrupt_in_one_lane_stops_the_others_and_is_raised_again(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    def second_ctrl_c(lane: int, now: float) -> None:
+        if lane == 2 and now >= START + 5:
+            raise KeyboardInterrupt
+
+    account = lanes(on_sleep=second_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        account.run(*two_each(*SUBS))
+    ends = [(event, index) for _, event, index in account.watch.events if event != "started"]
+    assert sorted(ends) == [("interrupted", 1), ("interrupted", 5)]
+    assert account.writes() == [
+        ("PUT", "/subscriptions/3001/databases/300101"),
+        ("PUT", "/subscriptions/3002/databases/300201"),
+        ("PUT", "/subscriptions/3003/databases/300301"),
+    ]
