@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from lockstep import START, Lockstep
 
 from reconciler.apply.executor import apply_plan
