@@ -128,6 +128,7 @@ class LaneAccount:
         make_simulator: Callable[..., RunningSimulator],
         folder: Path,
         on_sleep: Callable[[int, float], None] | None = None,
+        max_requests_per_minute: int = 200,
         **timings: float,
     ) -> None:
         seed = folder / "seed.json"
@@ -144,6 +145,7 @@ class LaneAccount:
             clock=self.clock,
             get_retries=0,
             transport=self.transport,
+            max_requests_per_minute=max_requests_per_minute,
         )
         self.watch = Watch(self.clock)
 

@@ -175,3 +175,14 @@ def test_a_keyboard_interrupt_in_one_lane_stops_the_others_and_is_raised_again(
         ("PUT", "/subscriptions/3002/databases/300201"),
         ("PUT", "/subscriptions/3003/databases/300301"),
     ]
+
+
+def test_lanes_share_one_request_budget_never_passed_in_any_minute(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes(max_requests_per_minute=40)
+    report = account.run(*two_each(*SUBS))
+    assert report.status == "applied"
+    times = [t for t, _, _ in account.transport.calls]
+    assert len(times) > 100
+    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) == 40
