@@ -13,7 +13,8 @@ first Ctrl-C) is seen by every lane at its next safe point. An exception that is
 :class:`reconciler.errors.ReconcilerError` in a lane (``KeyboardInterrupt``, a bug) stops the
 other lanes at their next safe point too, and is raised again once they have.
 
-The report says per subscription what was done, failed, interrupted and not started.
+The report lists the actions done in plan order and says per subscription what was done,
+failed, interrupted and not started.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class _ParallelRun:
         if self._crash is not None:
             raise self._crash
         report = self.report
+        report.done.sort(key=lambda outcome: outcome.action.index)
         ended = {o.action.index for o in (*report.done, *report.failures, *report.interruptions)}
         report.not_started = [
             ActionSummary.of(i, self.actions[i - 1])

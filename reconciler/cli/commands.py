@@ -330,7 +330,9 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
         print("\nStopping after the current request (Ctrl-C again to abort)…", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    progress = make_progress(sys.stdout, tty=sys.stdout.isatty(), parallel=args.parallel)
+    progress = make_progress(
+        sys.stdout, tty=sys.stdout.isatty(), wall_clock=runtime.wall_clock, parallel=args.parallel
+    )
     tracker = RunTracker(client, progress, runtime.clock, runtime.wall_clock, args.parallel)
     report = None
     try:

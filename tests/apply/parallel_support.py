@@ -179,9 +179,8 @@ class LaneAccount:
             sleep=self.clock.sleep,
             wall_clock=self.clock,
             run_lanes=self.clock.run_lanes,
-            progress=self.watch,
             parallel=parallel,
-            **options,
+            **{"progress": self.watch, **options},
         )
 
     def stopped(self, error: type[ReconcilerError], *actions: PlannedAction, **options: Any) -> Any:

@@ -6,6 +6,8 @@ reproducible: the same requests at the same virtual times.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +15,14 @@ import pytest
 from lockstep import START
 from parallel_support import SUBS, LaneAccount, resize, two_each
 
+from reconciler.apply.progress import make_progress
 from reconciler.errors import ApplyFailedError, ApplyInterruptedError
 from reconciler.simulator import RunningSimulator
+
+TOO_SMALL = (
+    "PUT /subscriptions/3002/databases/300202: HTTP 400, DATABASE_SIZE_TOO_SMALL: "
+    '"datasetSizeInGb" must be at least 0.1, got -5'
+)
 
 
 @pytest.fixture
@@ -186,3 +194,41 @@ def test_lanes_share_one_request_budget_never_passed_in_any_minute(
     times = [t for t, _, _ in account.transport.calls]
     assert len(times) > 100
     assert max(sum(1 for t in times if start <= t < start + 60) for start in times) == 40
+
+
+def test_parallel_one_writes_the_serial_progress_and_summary_unchanged(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    """The output of round 3's serial executor on this plan, checked by running both.
+
+    Poll-status lines and elapsed times are left out: they follow the poll schedule, which
+    may change; everything else is byte for byte what the serial executor wrote.
+    """
+    account = lanes()
+    out = io.StringIO()
+    actions = [*two_each(3001), resize(3002, "a", 2), resize(3002, "b", -5), resize(3003, "a", 2)]
+    with pytest.raises(ApplyFailedError) as caught:
+        account.run(
+            *actions, parallel=1, progress=make_progress(out, tty=False, wall_clock=account.clock)
+        )
+    kept = [
+        re.sub(r" \(\d+s\)", "", line)
+        for line in out.getvalue().splitlines()
+        if re.search(r": (started|sending PUT \(0s\)|done \(\d+s\)|failed \(\d+s\).*)$", line)
+    ]
+    assert [line.split(" ", 1)[1] for line in kept] == [
+        f"apply {i}/5 update {db} (db {sid}0{n}): {text}"
+        for i, sid, db, n in ((1, 3001, "a", 1), (2, 3001, "b", 2), (3, 3002, "a", 1))
+        for text in ("started", "sending PUT", "done")
+    ] + [
+        "apply 4/5 update b (db 300202): started",
+        "apply 4/5 update b (db 300202): sending PUT",
+        f"apply 4/5 update b (db 300202): failed: {TOO_SMALL}",
+    ]
+    assert kept[0].startswith("2026-11-27T14:03:05Z apply 1/5")
+    assert caught.value.report.summary_text() == (
+        "Done (3): update a (db 300101), update b (db 300102), update a (db 300201)\n"
+        f"Failed: update b (db 300202): {TOO_SMALL}\n"
+        "Not started (1): update a (db 300301)"
+    )
+    assert "parallel" not in caught.value.report.to_dict()
