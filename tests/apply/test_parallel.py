@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,10 @@ import pytest
 from lockstep import START
 from parallel_support import SUBS, LaneAccount, resize, two_each
 
+from reconciler.apply.lanes import MAX_PARALLEL, run_in_threads
 from reconciler.apply.progress import make_progress
+from reconciler.cli import runtime
+from reconciler.cloud.ratelimit import DEFAULT_REQUESTS_PER_MINUTE
 from reconciler.errors import ApplyFailedError, ApplyInterruptedError
 from reconciler.simulator import RunningSimulator
 
@@ -232,3 +236,23 @@ def test_parallel_one_writes_the_serial_progress_and_summary_unchanged(
         "Not started (1): update a (db 300301)"
     )
     assert "parallel" not in caught.value.report.to_dict()
+
+
+def test_the_cli_knows_the_limits_without_importing_the_executor_or_the_client() -> None:
+    assert runtime.MAX_PARALLEL == MAX_PARALLEL == 3
+    assert runtime.DEFAULT_REQUESTS_PER_MINUTE == DEFAULT_REQUESTS_PER_MINUTE == 200
+
+
+def test_threads_run_the_lanes_at_the_same_time() -> None:
+    meet = threading.Barrier(3, timeout=10)  # only lanes running at once get past it
+    passed: list[int] = []
+
+    def lane(number: int) -> Callable[[], None]:
+        def run() -> None:
+            meet.wait()
+            passed.append(number)
+
+        return run
+
+    run_in_threads([lane(1), lane(2), lane(3)])
+    assert sorted(passed) == [1, 2, 3]
