@@ -16,11 +16,14 @@ import pytest
 from lockstep import START
 from parallel_support import SUBS, LaneAccount, resize, two_each
 
+from reconciler.apply.context import ApplyContext, RunState
 from reconciler.apply.lanes import MAX_PARALLEL, run_in_threads
-from reconciler.apply.progress import make_progress
+from reconciler.apply.others import wait_for_others
+from reconciler.apply.progress import NullProgress, make_progress
+from reconciler.apply.step import ActionStep
 from reconciler.cli import runtime
 from reconciler.cloud.ratelimit import DEFAULT_REQUESTS_PER_MINUTE
-from reconciler.errors import ApplyFailedError, ApplyInterruptedError
+from reconciler.errors import ApplyFailedError, ApplyInterruptedError, BusyError
 from reconciler.simulator import RunningSimulator
 
 TOO_SMALL = (
@@ -256,3 +259,75 @@ def test_threads_run_the_lanes_at_the_same_time() -> None:
 
     run_in_threads([lane(1), lane(2), lane(3)])
     assert sorted(passed) == [1, 2, 3]
+
+
+# ------------------------------------------------------------------ a lane's write in flight
+
+
+class TaskList:
+    """A client listing one unfinished task, ``lane-task``."""
+
+    def get(self, path: str, params: object = None) -> object:
+        assert path == "/tasks"
+        return {"tasks": [{"taskId": "lane-task", "status": "received"}]}
+
+    def write(self, method: str, path: str, body: object = None) -> object:
+        raise AssertionError("no write here")
+
+
+def first_write_check(state: RunState, sleep: Callable[[float], None]) -> bool:
+    """Run the check before the first write to subscription 3002; told not to wait."""
+    context = ApplyContext(
+        client=TaskList(),
+        timeout=600.0,
+        clock=lambda: START,
+        sleep=sleep,
+        wall_clock=lambda: START,
+        progress=NullProgress(),
+        stop_requested=lambda: False,
+        wait_for_others=False,
+    )
+    step = ActionStep(context, state, resize(3002, "a", 2), START)
+    return wait_for_others(step.scope, lambda noun, text: None)
+
+
+def test_an_unknown_task_while_another_lane_awaits_its_answer_is_waited_for_not_refused() -> None:
+    state = RunState(sending={3001})
+
+    def answer_comes_back(seconds: float) -> None:  # lane 3001's write returns its task
+        state.known_tasks.add("lane-task")
+        state.sending.discard(3001)
+
+    assert first_write_check(state, answer_comes_back) is True
+    assert 3002 in state.checked
+
+
+def test_an_unknown_task_with_no_lane_sending_is_refused_at_once() -> None:
+    with pytest.raises(BusyError, match="subscription 3002 is busy: another run's task lane-task"):
+        first_write_check(RunState(), lambda seconds: None)
+
+
+def test_a_write_marks_its_subscription_sending_until_its_task_is_known(
+    lanes: Callable[..., LaneAccount], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = lanes()
+    states: list[RunState] = []
+    during: list[set[int]] = []
+    after: list[tuple[set[int], int]] = []
+    original = ActionStep._write
+
+    def watched(step: ActionStep) -> object:
+        states.append(step.scope.state)
+        answer = original(step)
+        after.append((set(step.scope.state.sending), len(step.scope.state.known_tasks)))
+        return answer
+
+    def on_send(method: str, path: str) -> None:
+        if method == "PUT":
+            during.append(set(states[-1].sending))
+
+    monkeypatch.setattr(ActionStep, "_write", watched)
+    account.transport.on_send = on_send
+    account.run(resize(3001, "a", 2), resize(3002, "a", 2), parallel=2)
+    assert during == [{3001}, {3002}]
+    assert after == [(set(), 1), (set(), 2)]
