@@ -7,6 +7,9 @@ A create's follow-up update and import get the new database id in place of
 when it turns true the run stops with :class:`reconciler.errors.ApplyInterruptedError`.
 Request bodies hold :class:`reconciler.secrets.Secret` values: they are handed to the client
 as they are and never logged, and report texts are scrubbed of them.
+
+With ``parallel`` > 1, :mod:`reconciler.apply.parallel` runs the subscriptions side by side,
+each serially, through the same :class:`ActionRunner`.
 """
 
 from __future__ import annotations
