@@ -23,6 +23,12 @@ Terraform's 10 s delay and 30 s interval sees a 2 s task at 10 s (400 %). The 15
 an hour-long wait at 256 polls (about 4 a minute), far below the account's 400 requests a
 minute even with the database and subscription polls added.
 
+That is the schedule of a task when nothing is known yet (:data:`TASK_SCHEDULE`) and, polling
+at once instead of after 0.5 s, of every other wait. :class:`Schedule` generalises it: first
+polls placed from what the run has seen, a slack (a delay known to cost nothing), times
+counted from when the awaited work began rather than from the wait's start, and the same
+bounds; :mod:`reconciler.apply.pace` builds such schedules from the run's own durations.
+
 The poller
 ----------
 :class:`Poller` runs one probe until it reports a value, with an injected clock and sleep (so
@@ -87,7 +93,7 @@ class Schedule:
     """When one wait polls, in seconds since the awaited work began.
 
     ``early`` are the times of the first polls (ascending), placed from what the run has seen;
-    those already past when the wait begins are skipped. After them (or from the start, when
+    a wait begun after the first of them polls at once. After them (or from the start, when
     there are none) the delay before the next poll, ``elapsed`` seconds in, is
     ``min(max_delay, max(min_delay, slack, elapsed * growth))``: ``slack`` is a delay known
     to cost nothing (work seen that much late still gives time to spare). The default
@@ -101,8 +107,11 @@ class Schedule:
     max_delay: float = MAX_POLL_DELAY
 
     def first_poll(self, elapsed: float) -> float:
-        """Return when to poll first, the wait beginning ``elapsed`` seconds into the work."""
-        return next((t for t in self.early if t >= elapsed), elapsed)
+        """Return when to poll first, the wait beginning ``elapsed`` seconds into the work.
+
+        That is the first early time, or at once when it has passed already.
+        """
+        return self.early[0] if self.early and self.early[0] > elapsed else elapsed
 
     def next_poll(self, elapsed: float) -> float:
         """Return when to poll next after a poll ``elapsed`` seconds into the work."""
