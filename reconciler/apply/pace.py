@@ -4,7 +4,8 @@ What is learned
 ---------------
 Every wait of an action's task, and every wait after it for the database and the
 subscription to settle, leaves a :class:`Sample`: the work took more than ``lower`` seconds
-(the last poll that saw it pending) and at most ``upper`` (the poll that saw it done).
+(the last poll that saw it pending) and at most ``upper`` (the poll that saw it done, or for
+a task, its end as its timestamp tells, when usable: see below).
 :class:`LearnedWaits` keeps, per key, the :func:`merge` of the samples: an estimate of the
 *shortest* such wait (``upper`` the smallest upper bound, ``lower`` the largest lower bound
 below it). It is created once per apply run, is shared by all its actions (and lanes: a
@@ -17,8 +18,12 @@ what is awaited (``update/database``, ``create/subscription``): provisioning dif
 How it paces
 ------------
 - A task is first polled at :data:`LEAD` (90 %) of the shortest task seen so far (never
-  before :data:`reconciler.apply.waiting.MIN_POLL_DELAY`), then on the usual growth; with
-  nothing seen yet, the usual schedule (:data:`reconciler.apply.waiting.TASK_SCHEDULE`).
+  before :data:`reconciler.apply.waiting.MIN_POLL_DELAY`), then each delay is
+  :data:`TASK_GROWTH` (35 %) of the time waited; with nothing seen yet, the usual schedule
+  (:data:`reconciler.apply.waiting.TASK_SCHEDULE`: 0.5 s, then 25 %). Once the first poll
+  is placed near the shortest, a wider growth pays: on the apply benchmark over 14 seeds of
+  task durations (2-20 s) it keeps the overhead at most 1.044 and the task polls below the
+  Go SDK's on every seed, where 25 % costs more polls and 40 % more waiting.
 - Settle waits are timed from the end of the task, read from the completed task's
   ``timestamp`` (the API's clock, converted through the wall clock, and believed only when
   it falls between the last poll that saw the task pending and the one that saw it done:
@@ -43,13 +48,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from reconciler.apply.waiting import MIN_POLL_DELAY, TASK_SCHEDULE, Poller, Schedule
+from reconciler.apply.waiting import (
+    MAX_POLL_DELAY,
+    MIN_POLL_DELAY,
+    TASK_SCHEDULE,
+    Poller,
+    Schedule,
+)
 from reconciler.cloud import tasks
 
 T = TypeVar("T")
 
 LEAD = 0.9  # a task is first polled at this fraction of the shortest task seen
 TASKS_KEY = "task"
+TASK_GROWTH = 0.35  # a task's delays once its first poll is placed from the run (see above)
 TIMESTAMP_TOLERANCE = 0.5  # seconds a task's end stamp may fall outside what polling proved
 
 
@@ -77,9 +89,11 @@ def task_schedule(shortest: Sample | None, slack: float = 0.0) -> Schedule:
 
     ``slack`` is the provisioning known to follow (see the module docstring).
     """
+    slack = min(slack, MAX_POLL_DELAY)
     if shortest is None:
         return Schedule(early=TASK_SCHEDULE.early, slack=slack)
-    return Schedule(early=(max(MIN_POLL_DELAY, LEAD * shortest.upper),), slack=slack)
+    first = max(MIN_POLL_DELAY, LEAD * shortest.upper)
+    return Schedule(early=(first,), slack=slack, growth=TASK_GROWTH)
 
 
 def settle_schedule(shortest: Sample | None) -> Schedule:
@@ -199,9 +213,12 @@ class ActionPace:
         task: Mapping[str, Any] = poller.wait(
             what, wanted, timed, noun="task", schedule=schedule, since=start
         )
-        self._learned.record(TASKS_KEY, timed.sample(start))
         low = start if timed.pending_at is None else timed.pending_at
         self.task_end = task_end(task, low, timed.done_at, self._clock(), self._wall_clock())
+        sample = timed.sample(start)
+        if self.task_end is not None:  # its stamp says when it ended: at most that long
+            sample = Sample(sample.lower, max(sample.lower, self.task_end - start))
+        self._learned.record(TASKS_KEY, sample)
         return task
 
     def wait(
