@@ -28,11 +28,13 @@ reference loops do not make.
 Targets (:func:`apply_rows`): wall / work at most :data:`APPLY_RATIO_TARGET`, and no more task
 polls per task than the Go SDK's schedule in the same run.
 
-    python bench/bench_apply.py
+    python bench/bench_apply.py             # the plan on the benchmark's durations
+    python bench/bench_apply.py --seeds 14  # also 14 seeds of durations: ours vs the Go SDK
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import sys
@@ -68,9 +70,9 @@ APPLY_RATIO_TARGET = 1.05
 GIVE_UP_AFTER = 3600.0  # virtual seconds; a waiter this slow is broken
 
 
-def task_seconds(kind: str, database_id: int | None) -> float:
-    """Return a task's length: uniform in 2-20 s, seeded by kind and database id."""
-    rng = random.Random(f"{DURATION_SEED}:{kind}:{database_id}")
+def task_seconds(kind: str, database_id: int | None, seed: str = DURATION_SEED) -> float:
+    """Return a task's length: uniform in 2-20 s, seeded by ``seed``, kind and database id."""
+    rng = random.Random(f"{seed}:{kind}:{database_id}")
     return round(rng.uniform(*TASK_SECONDS_RANGE), 1)
 
 
@@ -103,7 +105,9 @@ class ApplyResult:
 
 
 @contextmanager
-def _simulator(clock: VirtualClock) -> Iterator[tuple[RunningSimulator, ApiClient]]:
+def _simulator(
+    clock: VirtualClock, durations: str = DURATION_SEED
+) -> Iterator[tuple[RunningSimulator, ApiClient]]:
     """Start a fresh simulator of the apply account on ``clock``; yield it and a client."""
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as folder:
         seed = Path(folder) / "seed.yaml"
@@ -113,7 +117,7 @@ def _simulator(clock: VirtualClock) -> Iterator[tuple[RunningSimulator, ApiClien
             seed_path=seed,
             clock=clock,
             provision_seconds=PROVISION_SECONDS,
-            task_seconds_for=task_seconds,
+            task_seconds_for=lambda kind, db_id: task_seconds(kind, db_id, durations),
         )
         with (
             serve_in_background(config) as running,
@@ -147,10 +151,10 @@ def _work(running: RunningSimulator) -> tuple[float, int]:
 Waiter = Callable[[Plan, ApiClient, VirtualClock], None]
 
 
-def run_waiter(name: str, waiter: Waiter) -> ApplyResult:
+def run_waiter(name: str, waiter: Waiter, seed: str = DURATION_SEED) -> ApplyResult:
     """Plan, then apply with ``waiter`` in virtual time; return what it cost."""
     clock = VirtualClock()
-    with _simulator(clock) as (running, client):
+    with _simulator(clock, seed) as (running, client):
         plan = _plan(client)
         before = running.stats()
         started = clock()
@@ -346,14 +350,35 @@ def _notes(ours: ApplyResult) -> list[str]:
     ]
 
 
-def main() -> int:
-    """Print one line per waiter."""
+def seed_lines(seeds: int) -> list[str]:
+    """Return one line per seed of task durations: ours and the Go SDK's, and the targets."""
+    lines = []
+    for n in range(seeds):
+        seed = DURATION_SEED if n == 0 else f"s{n}"
+        ours = run_waiter("reconciler", reconciler_waiter, seed)
+        sdk = run_waiter("Go SDK", WAITERS["Go SDK"], seed)
+        met = ours.ratio <= APPLY_RATIO_TARGET and ours.polls_per_task <= sdk.polls_per_task
+        lines.append(
+            f"seed {seed}: reconciler {ours.ratio:.3f}, {ours.polls_per_task:.2f} task "
+            f"polls/task; Go SDK {sdk.ratio:.3f}, {sdk.polls_per_task:.2f}; "
+            f"targets {'met' if met else 'MISSED'}"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one line per waiter; with ``--seeds N``, one line per seed of task durations."""
+    parser = argparse.ArgumentParser(description="Apply overhead and polls in virtual time.")
+    parser.add_argument("--seeds", type=int, default=0, help="also run N seeds of durations")
+    args = parser.parse_args(argv)
     for r in apply_results():
         sys.stdout.write(
             f"{r.waiter}: {r.wall:.0f} s virtual for {r.work:.0f} s of work "
             f"(ratio {r.ratio:.3f}), {r.tasks} tasks, {r.polls_per_task:.1f} task polls per "
             f"task, {r.status_reads_per_task:.1f} status reads per task, {r.requests} requests\n"
         )
+    for line in seed_lines(args.seeds):
+        sys.stdout.write(line + "\n")
     return 0
 
 
