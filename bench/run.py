@@ -27,13 +27,10 @@ import bench_startup
 import bench_validate
 from table import Row, machine, markdown, ratio, readme_section, write_readme
 
-from reconciler.apply import waiting
-
 ROOT = Path(__file__).resolve().parents[1]
 PLAN_WALL_TARGET = 1.5  # seconds, 10 subscriptions x 100 databases
 PLAN_TARGET_SUBSCRIPTIONS = 10
 DIFF_CPU_TARGET = 2.0
-APPLY_RATIO_TARGET = 1.10
 STARTUP_TARGET = 0.3
 VALIDATE_TARGET = 0.5
 PAGE_SIZE = 100
@@ -173,51 +170,8 @@ def diff_section(sizes: Sizes, notes: list[str]) -> list[Row]:
 
 
 def apply_section(sizes: Sizes, notes: list[str]) -> list[Row]:
-    """Rows 4: apply overhead in virtual time, next to the Go SDK's and Terraform's waits."""
-    ours, *references = bench_apply.apply_results()
-
-    def shown(r: bench_apply.ApplyResult) -> str:
-        return (
-            f"{r.wall:.0f} s for {r.work:.0f} s of work = {r.ratio:.3f}; "
-            f"{r.polls_per_task:.1f} task polls/task, {r.requests} req"
-        )
-
-    rows = []
-    for ref in references:
-        rows.append(
-            Row(
-                f"Apply 20 actions, tasks 2-20 s (virtual time), vs {ref.waiter}",
-                shown(ours),
-                shown(ref),
-                f"wall {ratio(ours.wall, ref.wall)}, "
-                f"polls {ratio(ours.task_polls, ref.task_polls)}",
-                f"wall / work <= {APPLY_RATIO_TARGET:.2f}",
-                ours.ratio <= APPLY_RATIO_TARGET,
-            )
-        )
-    notes.append(
-        "Apply: 9 updates, 3 upgrades, 2 x (backup + delete), a create, and a create + "
-        "follow-up update + import, against an in-process simulator whose tasks last 2-20 s "
-        "(seeded per kind and database, the same for every waiter) and whose databases then "
-        f"provision for {bench_apply.PROVISION_SECONDS:g} s. One virtual clock drives the "
-        "simulator, the client and the waits, so minutes of waiting take about a second. "
-        "*work* = the simulator's own task time (submission to completion) + provisioning; "
-        "the ratio wall / work is the waiting overhead (1.00 = none)."
-    )
-    notes.append(
-        "Apply baselines, run the same way on the same plan: *Go SDK* polls the task at once "
-        "then after 1, 2, 4, 8, 16, 30, 30 ... s (retry-go; jitter left out), then the "
-        "database (gone, for a delete) and the subscription the same way; *Terraform "
-        "provider* waits for the task through the SDK, then the database (not after a "
-        "delete) and the subscription through `StateChangeConf` (first check after 10 s, then "
-        "every 30 s). Terraform's waits *before* each write (10 s each) are left out, which "
-        f"flatters it. reconciler polls more often (each delay {waiting.POLL_GROWTH:g} x the "
-        f"time already waited, {waiting.MIN_POLL_DELAY:g}-{waiting.MAX_POLL_DELAY:g} s): "
-        f"{ours.requests} requests in {ours.wall / 60:.1f} min, "
-        f"{ours.requests / (ours.wall / 60):.0f} a minute on average, far under the 400 a "
-        "minute the API allows."
-    )
-    return rows
+    """Rows 4: apply overhead and polls in virtual time, next to the Go SDK's and Terraform's."""
+    return bench_apply.apply_rows(notes)
 
 
 def startup_section(sizes: Sizes, notes: list[str]) -> list[Row]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from reconciler.apply.pace import LearnedWaits
 from reconciler.apply.progress import ProgressSink
 from reconciler.apply.waiting import Poller
 from reconciler.cloud import paths
@@ -47,7 +48,8 @@ class ApplyContext:
     403) until it is accepted. ``wait_for_others`` False refuses at once instead of waiting
     for another run's tasks. ``clock`` and ``sleep`` time the waits; ``wall_clock`` stamps
     the report and matches task timestamps. ``secrets`` are the clear values of the plan's
-    secrets, longest first.
+    secrets, longest first. ``learned`` holds the run's wait durations (one per run, shared
+    by every action; thread-safe): see :mod:`reconciler.apply.pace`.
     """
 
     client: ApiClientLike
@@ -60,6 +62,7 @@ class ApplyContext:
     secrets: tuple[str, ...] = ()
     busy_timeout: float = 600.0
     wait_for_others: bool = True
+    learned: LearnedWaits = field(default_factory=LearnedWaits)
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with every secret value of the plan masked."""

@@ -33,10 +33,10 @@ from typing import Any
 from reconciler.apply.context import ActionScope, ApplyContext, RunState
 from reconciler.apply.kinds import KINDS, Seen, Settle
 from reconciler.apply.others import DELETED_BY_OTHERS, refusal_text, wait_for_others
+from reconciler.apply.pace import ActionPace
 from reconciler.apply.recovery import Recovery, Trace
 from reconciler.apply.report import ActionOutcome, ActionSummary
 from reconciler.apply.waiting import (
-    FIRST_POLL_DELAY,
     Poller,
     early_misses,
     poll_delay,
@@ -101,6 +101,9 @@ class ActionStep:
         poller = context.poller(started, self._on_state)
         self.scope = ActionScope(context, state, action, started, poller)
         self.recovery = Recovery(self.scope)
+        self.pace = ActionPace(
+            context.learned, action.kind.value, context.clock, context.wall_clock
+        )
 
     def run(self) -> None:
         """Wait until ready (and for other runs), send, follow the task, settle, verify."""
@@ -279,12 +282,8 @@ class ActionStep:
         clock = self.scope.context.clock
         probe = task_probe(lambda: self.scope.client.get(paths.task(task_id)), task_id, clock)
         try:
-            task = self.scope.poller.wait(
-                f"task {task_id}",
-                tasks.TASK_COMPLETED,
-                probe,
-                noun="task",
-                first_delay=FIRST_POLL_DELAY,
+            task = self.pace.follow_task(
+                self.scope.poller, f"task {task_id}", tasks.TASK_COMPLETED, probe
             )
         except TaskFailedError:
             gone_is_done = self.before_delete or self.rules.settle is Settle.GONE
@@ -315,7 +314,7 @@ class ActionStep:
         sid = self.action.subscription_id
         what = f"subscription {sid}"
         probe = status_probe(lambda: self.scope.get_object(paths.subscription(sid)), what)
-        return (poller or self.scope.poller).wait(what, "active", probe, noun="subscription")
+        return self.pace.wait(poller or self.scope.poller, what, "active", probe, "subscription")
 
     def _wait_database(
         self, missing_ok: Callable[[], bool] | None = None, poller: Poller | None = None
@@ -332,7 +331,7 @@ class ActionStep:
                 return {"status": "not found yet"}
 
         probe = status_probe(fetch, what)
-        return (poller or self.scope.poller).wait(what, "active", probe, noun="database")
+        return self.pace.wait(poller or self.scope.poller, what, "active", probe, "database")
 
     def _wait_gone(self) -> None:
         what = f"database {self.db_id}"
@@ -347,7 +346,7 @@ class ActionStep:
                 raise ResourceFailedError(what, status)
             return status, None
 
-        self.scope.poller.wait(what, "deleted", probe, noun="database")
+        self.pace.wait(self.scope.poller, what, "deleted", probe, "database")
 
     def _back_off(self, refusal: Refusal) -> None:
         """Wait before sending a refused request again; time out at the busy deadline."""

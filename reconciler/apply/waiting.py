@@ -23,6 +23,12 @@ Terraform's 10 s delay and 30 s interval sees a 2 s task at 10 s (400 %). The 15
 an hour-long wait at 256 polls (about 4 a minute), far below the account's 400 requests a
 minute even with the database and subscription polls added.
 
+That is the schedule of a task when nothing is known yet (:data:`TASK_SCHEDULE`) and, polling
+at once instead of after 0.5 s, of every other wait. :class:`Schedule` generalises it: first
+polls placed from what the run has seen, a slack (a delay known to cost nothing), times
+counted from when the awaited work began rather than from the wait's start, and the same
+bounds; :mod:`reconciler.apply.pace` builds such schedules from the run's own durations.
+
 The poller
 ----------
 :class:`Poller` runs one probe until it reports a value, with an injected clock and sleep (so
@@ -68,6 +74,7 @@ STOP_CHECK_SLICE = 1.0  # a Ctrl-C is noticed within this many seconds of sleepi
 MAX_UNREACHABLE_POLLS = 3  # consecutive polls the API may be down (after the client's retries)
 EARLY_MISSES_LIMIT = 5  # 404s on a new task or database tolerated before EARLY_MISSES_WINDOW …
 EARLY_MISSES_WINDOW = 10.0  # … and for this many seconds whatever their number
+SAME_MOMENT = 1e-3  # a poll planned this close to the last one is that poll (float noise)
 
 T = TypeVar("T")
 
@@ -79,6 +86,53 @@ class StopRequested(Exception):
 def poll_delay(elapsed: float) -> float:
     """Return the seconds to wait before the next poll, ``elapsed`` seconds into a wait."""
     return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, elapsed * POLL_GROWTH))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When one wait polls, in seconds since the awaited work began.
+
+    ``early`` are the times of the first polls (ascending), placed from what the run has seen;
+    a wait begun after the first of them polls at once. After them (or from the start, when
+    there are none) the delay before the next poll, ``elapsed`` seconds in, is
+    ``min(max_delay, max(min_delay, slack, elapsed * growth))``: ``slack`` is a delay known
+    to cost nothing (work seen that much late still gives time to spare). The default
+    schedule polls at once, then :func:`poll_delay`.
+    """
+
+    early: tuple[float, ...] = ()
+    slack: float = 0.0
+    growth: float = POLL_GROWTH
+    min_delay: float = MIN_POLL_DELAY
+    max_delay: float = MAX_POLL_DELAY
+
+    def first_poll(self, elapsed: float) -> float:
+        """Return when to poll first, the wait beginning ``elapsed`` seconds into the work.
+
+        That is the first early time, or at once when it has passed already.
+        """
+        return self.early[0] if self.early and self.early[0] > elapsed else elapsed
+
+    def next_poll(self, elapsed: float) -> float:
+        """Return when to poll next after a poll ``elapsed`` seconds into the work."""
+        later = [t for t in self.early if t > elapsed + SAME_MOMENT]
+        if later:
+            return later[0]
+        delay = max(self.min_delay, self.slack, elapsed * self.growth)
+        return elapsed + min(self.max_delay, delay)
+
+    def times(self, duration: float, start: float = 0.0) -> list[float]:
+        """Return when a wait begun ``start`` s into work lasting ``duration`` s polls.
+
+        The last time is the poll that sees the work finished. Pure: for tests and benchmarks.
+        """
+        times = [self.first_poll(start)]
+        while times[-1] < duration:
+            times.append(self.next_poll(times[-1]))
+        return times
+
+
+TASK_SCHEDULE = Schedule(early=(FIRST_POLL_DELAY,))  # a task of a kind never seen before
 
 
 def poll_times(duration: float, *, first_delay: float = FIRST_POLL_DELAY) -> list[float]:
@@ -223,15 +277,25 @@ class Poller:
         *,
         noun: str = "",
         first_delay: float = 0.0,
+        schedule: Schedule | None = None,
+        since: float | None = None,
     ) -> T:
         """Poll ``probe`` until it returns a value; return that value.
 
         ``probe`` returns ``(state, value)``; a non-None value ends the wait. ``noun`` names
-        the thing in progress reports (``task``, ``database``). Raises WaitTimeoutError at
-        the deadline (naming ``what``, ``wanted`` and the last state), StopRequested when a
-        stop was asked for, and whatever the probe raises.
+        the thing in progress reports (``task``, ``database``). ``schedule`` and ``since``
+        are as for :meth:`watch`. Raises WaitTimeoutError at the deadline (naming ``what``,
+        ``wanted`` and the last state), StopRequested when a stop was asked for, and whatever
+        the probe raises.
         """
-        result = self.watch(probe, until=self.deadline, noun=noun, first_delay=first_delay)
+        result = self.watch(
+            probe,
+            until=self.deadline,
+            noun=noun,
+            first_delay=first_delay,
+            schedule=schedule,
+            since=since,
+        )
         if result.value is not None:
             return result.value
         raise WaitTimeoutError(what, wanted, result.state or "(not seen)", self.timeout)
@@ -243,15 +307,24 @@ class Poller:
         until: float,
         noun: str = "",
         first_delay: float = 0.0,
+        schedule: Schedule | None = None,
+        since: float | None = None,
     ) -> Watched[T]:
         """Poll ``probe`` until it returns a value or ``until`` passes; never raise a timeout.
 
-        Returns the last state and the value (None when time ran out). A few consecutive
-        ApiUnavailableError answers are tolerated (the client already retried each).
+        Polls follow ``schedule`` (default: the first after ``first_delay`` seconds, then
+        :func:`poll_delay`), timed from ``since``, the clock time the awaited work began
+        (default: now; never later than now). Returns the last state and the value (None
+        when time ran out). A few consecutive ApiUnavailableError answers are tolerated (the
+        client already retried each).
         """
         start = self.clock()
-        if first_delay:
-            self.pause(min(first_delay, max(0.0, until - start)))
+        origin = start if since is None else min(since, start)
+        if schedule is None:
+            schedule = Schedule(early=(first_delay,) if first_delay else ())
+        first = origin + schedule.first_poll(start - origin)
+        if first > start:
+            self.pause(min(first - start, max(0.0, until - start)))
         unreachable = 0
         while True:
             try:
@@ -268,7 +341,7 @@ class Poller:
             now = self.clock()
             if value is not None or now >= until:
                 return Watched(state, value)
-            self.pause(min(poll_delay(now - start), until - now))
+            self.pause(max(0.0, min(origin + schedule.next_poll(now - origin) - now, until - now)))
 
     def pause(self, seconds: float) -> None:
         """Sleep ``seconds`` in short slices; raise StopRequested when a stop is asked for."""
