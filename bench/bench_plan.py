@@ -22,6 +22,7 @@ not timed. A baseline whose estimate exceeds the budget runs on the first few
 subscriptions only and is scaled linearly; the result says so.
 
     python bench/bench_plan.py [--subscriptions 1,10,50] [--databases 100] [--latency-ms 50]
+    python bench/bench_plan.py --pages 5000     # only the pages-at-once row, 1 x 5,000
 """
 
 from __future__ import annotations
@@ -265,6 +266,13 @@ def pages_section(sizes: Sizes, notes: list[str]) -> list[Row]:
     ]
 
 
+@dataclass(frozen=True)
+class _PagesSizes:
+    growth: tuple[int, ...]
+    latency_ms: float
+    plan_repeat: int
+
+
 def _with_reads(measured: Measured) -> str:
     """Return e.g. ``51 req, 3.10 s (reads 0.90 s)``."""
     return f"{measured.text()} (reads {_seconds(measured.read_seconds or 0)})"
@@ -277,7 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", type=int, default=100)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per baseline")
+    parser.add_argument("--pages", type=int, help="only the pages-at-once row, this many dbs")
     args = parser.parse_args(argv)
+    if args.pages:
+        row = pages_section(_PagesSizes((args.pages,), args.latency_ms, 3), [])[0]
+        sys.stdout.write(" | ".join(row.cells()) + "\n")
+        return 0
     sizes = [int(x) for x in args.subscriptions.split(",")]
     for row in plan_rows(sizes, args.databases, args.latency_ms, budget=args.budget):
         sys.stdout.write(
