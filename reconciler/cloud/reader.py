@@ -4,8 +4,11 @@ Per subscription: ``GET /subscriptions/{id}`` (a 404 lists it as missing), then
 ``GET /subscriptions/{id}/databases`` page by page, and a single-database GET only for a
 database whose spec manages its password when the list entry lacks it (the list endpoint
 may leave passwords out), and ``GET …/tags`` only for a database whose spec manages its
-tags. Subscriptions are read concurrently (bounded); the pages of one subscription are read
-in order. The first failure stops every worker before its next request.
+tags. Subscriptions are read concurrently; so are the pages of one subscription whose answer
+says how many databases it holds (its ``numberOfDatabases``; page by page otherwise), and
+they are taken in offset order. One bound covers every request: at most ``concurrency``
+are in flight at once, whichever subscription or page they read. The first failure stops
+every worker before its next request.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ import logging
 import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.cloud import paths
 from reconciler.cloud.client import ApiClient
-from reconciler.cloud.pages import database_pages, live_database, live_subscription
+from reconciler.cloud.pages import (
+    database_count,
+    database_pages,
+    live_database,
+    live_subscription,
+)
 from reconciler.cloud.tags import tag_names, with_tags
 from reconciler.errors import BadResponseError, NotFoundError
 from reconciler.model import DesiredState, LiveDatabase, LiveState, LiveSubscription
@@ -45,17 +53,24 @@ class _Stopped(Exception):
 
 @dataclass(frozen=True)
 class _Reading:
-    """What every worker shares: the client, the stop flag and the page size."""
+    """What every worker shares: the client, the stop flag, the page size, the bound on
+    requests in flight (``gate``) and the pool the pages are read on (None: page by page).
+    """
 
     client: ApiClient
     stop: threading.Event
     page_size: int
+    gate: threading.BoundedSemaphore
+    pages: Executor | None
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """The client's GET, refused (``_Stopped``) once another worker has failed."""
-        if self.stop.is_set():
-            raise _Stopped()
-        return self.client.get(path, params or None)
+        """The client's GET, sent once a place under the bound is free; refused
+        (``_Stopped``) once another worker has failed.
+        """
+        with self.gate:
+            if self.stop.is_set():
+                raise _Stopped()
+            return self.client.get(path, params or None)
 
 
 def read_live(
@@ -63,19 +78,33 @@ def read_live(
 ) -> LiveState:
     """Return the live state of every subscription in ``desired``.
 
-    Subscriptions answering 404 are listed in ``LiveState.missing`` (in spec order).
+    Subscriptions answering 404 are listed in ``LiveState.missing`` (in spec order). At most
+    ``concurrency`` requests are in flight at once (less than 1 counts as 1, which also reads
+    the pages one by one), on ``concurrency`` threads per pool (subscriptions, pages).
 
     Raises:
         ApiError: the first failure of any worker (the other workers stop at their next
             request); BadResponseError for answers of an unexpected shape.
     """
-    reading = _Reading(client, threading.Event(), page_size)
+    bound = max(1, concurrency)
     tagged = tag_names(desired)
     wanted = {
         i: _Names(names, tagged.get(i, frozenset()))
         for i, names in _password_names(desired).items()
     }
-    found = _read_all(reading, wanted, concurrency)
+    page_pool = ThreadPoolExecutor(max_workers=bound, thread_name_prefix="page")
+    reading = _Reading(
+        client,
+        threading.Event(),
+        page_size,
+        threading.BoundedSemaphore(bound),
+        page_pool if bound > 1 else None,
+    )
+    try:
+        found = _read_all(reading, wanted, bound)
+    finally:
+        reading.stop.set()  # pages still running past the end of a list: drop them
+        page_pool.shutdown(wait=True, cancel_futures=True)
     return LiveState(
         subscriptions={i: sub for i, sub in found.items() if sub is not None},
         missing=tuple(i for i, sub in found.items() if sub is None),
@@ -102,7 +131,7 @@ def _read_all(reading: _Reading, wanted: dict[int, _Names], concurrency: int) ->
     Raises:
         ApiError: the first failure of any worker.
     """
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="read") as pool:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="read") as pool:
         futures = {
             i: pool.submit(_read_or_stop_all, reading, i, names) for i, names in wanted.items()
         }
@@ -156,7 +185,13 @@ def _read_subscription(
         logger.debug("subscription %s does not exist", subscription_id)
         return None
     subscription = live_subscription(answer, subscription_id, path)
-    pages = database_pages(reading.get, subscription_id, reading.page_size)
+    pages = database_pages(
+        reading.get,
+        subscription_id,
+        reading.page_size,
+        expected=database_count(subscription.raw),
+        pool=reading.pages,
+    )
     # Every page first, then the single GETs: the list is read in one sweep.
     listed = [database for page in pages for database in page]
     databases = tuple(
