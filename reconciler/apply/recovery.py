@@ -14,6 +14,9 @@ during at most :data:`UNKNOWN_OUTCOME_GRACE` seconds:
   ``deleting``, the tags as sent. A backup or an import leaves no such trace.
 
 Only when neither shows up is the request sent again, at most :data:`MAX_SENDS` times in all.
+With ``apply --parallel``, while another lane awaits the answer to a write, no listed task is
+taken for ours (it may be that lane's), and a write without a trace is not sent again: its
+outcome stays unknown and the step fails, saying so.
 
 A write refused with a 409 or a 403 is decided by re-reading, never by the answer's text
 (its body may be JSON of any shape, HTML, plain text or empty):
@@ -104,8 +107,8 @@ class Recovery:
         found = poller.watch(self._trace_probe(sent_at, db_id, sub_raw), until=until).value
         if found is not None:
             return found
-        if sends >= MAX_SENDS or poller.clock() >= poller.deadline:
-            raise exc
+        if sends >= MAX_SENDS or poller.clock() >= poller.deadline or self._lanes_sending():
+            raise exc  # another lane's unanswered write may have started our task: never resend
         log.warning(
             "no trace of the lost %s after %.0fs; sending it again",
             exc.method,
@@ -125,7 +128,11 @@ class Recovery:
             if listed is not None and not looked:
                 looked = True
                 self._ignore_finished(listed)
-            task_id = self._pick_task(listed or [], sent_at, db_id)
+            # Another lane's write whose answer is not in yet may have started a task of the
+            # same type: no task is taken for ours until its id is known to the run.
+            task_id = (
+                None if self._lanes_sending() else self._pick_task(listed or [], sent_at, db_id)
+            )
             if task_id is not None:
                 how = f"followed task {task_id}" if task_id else "the change was in place"
                 return "task found", Trace(f"answer lost; {how}", task_id=task_id)
@@ -133,6 +140,11 @@ class Recovery:
             return ("change found", change) if change is not None else ("no trace yet", None)
 
         return probe
+
+    def _lanes_sending(self) -> bool:
+        """True while another lane (``apply --parallel``) awaits the answer to a write."""
+        scope = self._scope
+        return bool(scope.state.sending - {scope.action.subscription_id})
 
     def _list_tasks(self) -> list[Mapping[str, Any]] | None:
         """Return the account's tasks (``GET /tasks``), or None when they cannot be listed."""

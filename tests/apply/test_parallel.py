@@ -20,10 +20,17 @@ from reconciler.apply.context import ApplyContext, RunState
 from reconciler.apply.lanes import MAX_PARALLEL, run_in_threads
 from reconciler.apply.others import wait_for_others
 from reconciler.apply.progress import NullProgress, make_progress
+from reconciler.apply.recovery import UNKNOWN_OUTCOME_GRACE
+from reconciler.apply.report import iso_utc
 from reconciler.apply.step import ActionStep
 from reconciler.cli import runtime
 from reconciler.cloud.ratelimit import DEFAULT_REQUESTS_PER_MINUTE
-from reconciler.errors import ApplyFailedError, ApplyInterruptedError, BusyError
+from reconciler.errors import (
+    ApplyFailedError,
+    ApplyInterruptedError,
+    BusyError,
+    UnknownOutcomeError,
+)
 from reconciler.simulator import RunningSimulator
 
 TOO_SMALL = (
@@ -331,3 +338,41 @@ def test_a_write_marks_its_subscription_sending_until_its_task_is_known(
     account.run(resize(3001, "a", 2), resize(3002, "a", 2), parallel=2)
     assert during == [{3001}, {3002}]
     assert after == [(set(), 1), (set(), 2)]
+
+
+class LaneTasks:
+    """A client listing an unfinished update task that has no resource id yet (it may be any
+    lane's), and database 3002/a still 1 GB: the lost update left no trace of its own."""
+
+    def get(self, path: str, params: object = None) -> object:
+        if path == "/tasks":
+            task = {"taskId": "t-1", "status": "received", "commandType": "databaseUpdateRequest"}
+            return {"tasks": [{**task, "timestamp": iso_utc(START)}]}
+        return {"databaseId": 300201, "name": "a", "status": "active", "datasetSizeInGb": 1}
+
+    def write(self, method: str, path: str, body: object = None) -> object:
+        raise AssertionError("never sent again")
+
+
+@pytest.mark.parametrize(("sending", "taken"), [({3001}, None), (set(), "t-1")])
+def test_a_lost_answer_takes_no_listed_task_while_another_lane_awaits_its_answer(
+    sending: set[int], taken: str | None
+) -> None:
+    now = [START]
+    context = ApplyContext(
+        client=LaneTasks(),
+        timeout=600.0,
+        clock=lambda: now[0],
+        sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
+        wall_clock=lambda: now[0],
+        progress=NullProgress(),
+        stop_requested=lambda: False,
+    )
+    step = ActionStep(context, RunState(sending=sending), resize(3002, "a", 2), START)
+    lost = UnknownOutcomeError("PUT", "/subscriptions/3002/databases/300201")
+    if taken is None:
+        with pytest.raises(UnknownOutcomeError):
+            step.recovery.after_lost_answer(lost, START, 1, 300201, {})
+        assert now[0] >= START + UNKNOWN_OUTCOME_GRACE
+    else:
+        assert step.recovery.after_lost_answer(lost, START, 1, 300201, {}).task_id == taken
