@@ -71,9 +71,9 @@ def test_parallel_apply_does_every_action_in_plan_order_within_each_subscription
 def test_lanes_overlap_so_the_run_takes_under_half_the_serial_virtual_time(
     lanes: Callable[..., LaneAccount],
 ) -> None:
-    walls = {}
+    walls = {}  # three subscriptions on three lanes (a fourth would wait for a free lane)
     for parallel in (1, 3):
-        report = lanes().run(*two_each(*SUBS), parallel=parallel)
+        report = lanes().run(*two_each(*SUBS[:3]), parallel=parallel)
         assert report.status == "applied" and report.finished_at is not None
         walls[parallel] = report.finished_at - report.started_at
     assert walls[3] < walls[1] / 2
