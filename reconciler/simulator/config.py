@@ -29,7 +29,8 @@ class SimulatorConfig:
     per request (never with secrets). ``clock`` returns wall-clock seconds; tests inject one.
     ``seed_path`` None means the packaged example account. ``task_seconds_for``, when set,
     gives each task its own length instead of ``task_seconds``: it is called with the
-    task's kind (``create``, ``update`` …) and database id (None for a dry-run create).
+    task's kind (``create``, ``update`` …) and database id (None for a dry-run create);
+    ``provision_seconds_for`` likewise gives each task's provisioning its own length.
     """
 
     host: str = "127.0.0.1"
@@ -47,6 +48,7 @@ class SimulatorConfig:
     log: Callable[[str], None] | None = None
     clock: Callable[[], float] = time.time
     task_seconds_for: Callable[[str, int | None], float] | None = None
+    provision_seconds_for: Callable[[str, int | None], float] | None = None
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work.
@@ -73,6 +75,19 @@ class SimulatorConfig:
         seconds = float(self.task_seconds_for(kind, database_id))
         if seconds < 0:
             raise UsageError(f"simulator task_seconds_for gave a negative length for {kind}")
+        return seconds
+
+    def provision_length(self, kind: str, database_id: int | None) -> float | None:
+        """Return the provisioning length of a new task, or None for ``provision_seconds``.
+
+        Raises:
+            UsageError: ``provision_seconds_for`` returned a negative length.
+        """
+        if self.provision_seconds_for is None:
+            return None
+        seconds = float(self.provision_seconds_for(kind, database_id))
+        if seconds < 0:
+            raise UsageError(f"simulator provision_seconds_for gave a negative length for {kind}")
         return seconds
 
 
