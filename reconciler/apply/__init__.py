@@ -1,6 +1,8 @@
-"""Applying a plan: one action at a time, waiting for every asynchronous task.
+"""Applying a plan: one action at a time per subscription, waiting for every asynchronous task.
 
 - :mod:`~reconciler.apply.executor` — :func:`apply_plan`, the run over the plan's actions.
+- :mod:`~reconciler.apply.parallel` — ``--parallel``: lanes of subscriptions side by side.
+- :mod:`~reconciler.apply.lanes` — how lanes are started (threads), and at most how many.
 - :mod:`~reconciler.apply.step` — one action: wait, send, follow its task, settle, verify.
 - :mod:`~reconciler.apply.kinds` — what differs between kinds of action, as one table.
 - :mod:`~reconciler.apply.context` — the run's fixed context and the state actions share.

@@ -89,12 +89,15 @@ class RunState:
     ``new_ids`` maps ``(subscription id, name)`` to the id a create returned;
     ``known_tasks`` holds the tasks followed or seen finished, which are never taken for the
     trace of a lost write nor for another run's work; ``checked`` the subscriptions already
-    checked for other runs' unfinished tasks (before this run's first write to each).
+    checked for other runs' unfinished tasks (before this run's first write to each);
+    ``sending`` the subscriptions with a write of this run sent and its answer (the task id)
+    not back yet: in a parallel run, a task listed meanwhile may be that write's.
     """
 
     new_ids: dict[tuple[int, str], int] = field(default_factory=dict)
     known_tasks: set[str] = field(default_factory=set)
     checked: set[int] = field(default_factory=set)
+    sending: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,7 @@ def wait_for_others(scope: ActionScope, on_state: Callable[[str, str], None]) ->
     if sid in scope.state.checked:
         return False
     busy = _busy_now(scope)
-    if busy and not scope.context.wait_for_others:
-        raise BusyError(f"subscription {sid}", _busy_text(busy), NO_WAIT_ADVICE)
+    _refuse_if_told(scope, busy)
     if busy:
         log.info("waiting: %s; subscription %s not written to yet", _busy_text(busy), sid)
         on_state("", f"waiting: {_busy_text(busy)}")
@@ -103,6 +102,21 @@ def wait_for_others(scope: ActionScope, on_state: Callable[[str, str], None]) ->
         poller.wait(f"subscription {sid}", "free of other runs' tasks", _probe(scope))
     scope.state.checked.add(sid)
     return bool(busy)
+
+
+def _refuse_if_told(scope: ActionScope, busy: list[Mapping[str, Any]]) -> None:
+    """Refuse when another run's task is unfinished and the context says not to wait.
+
+    While another lane of this run has a write whose answer is not back, an unknown task may
+    be that write's: it is waited for instead (its id is known as soon as the answer is in).
+
+    Raises:
+        BusyError: as :func:`wait_for_others`.
+    """
+    lanes_sending = scope.state.sending - {scope.action.subscription_id}
+    if busy and not scope.context.wait_for_others and not lanes_sending:
+        sid = scope.action.subscription_id
+        raise BusyError(f"subscription {sid}", _busy_text(busy), NO_WAIT_ADVICE)
 
 
 def _busy_only(on_state: Callable[[str, str], None]) -> Callable[[str, str], None]:
@@ -131,6 +145,7 @@ def _probe(scope: ActionScope) -> Callable[[], tuple[str, bool | None]]:
 
     def probe() -> tuple[str, bool | None]:
         busy = _busy_now(scope)
+        _refuse_if_told(scope, busy)
         return (f"waiting: {_busy_text(busy)}", None) if busy else ("", True)
 
     return probe

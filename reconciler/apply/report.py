@@ -142,7 +142,12 @@ class ActionOutcome:
 
 @dataclass
 class ApplyReport:
-    """The run so far. ``finished_at`` is None while running; times are POSIX seconds."""
+    """The run so far. ``finished_at`` is None while running; times are POSIX seconds.
+
+    A parallel run (``parallel`` > 1) may stop several actions at once: ``failed`` and
+    ``interrupted`` are the first of each, ``more_failed`` and ``more_interrupted`` the
+    others; its JSON and text add one entry per subscription.
+    """
 
     started_at: float
     finished_at: float | None = None
@@ -150,6 +155,9 @@ class ApplyReport:
     failed: ActionOutcome | None = None
     interrupted: ActionOutcome | None = None
     not_started: list[ActionSummary] = field(default_factory=list)
+    parallel: int = 1
+    more_failed: list[ActionOutcome] = field(default_factory=list)
+    more_interrupted: list[ActionOutcome] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -159,6 +167,46 @@ class ApplyReport:
         if self.interrupted is not None or self.not_started:
             return "interrupted"
         return "applied"
+
+    @property
+    def failures(self) -> list[ActionOutcome]:
+        """Return every failed action: ``failed``, then ``more_failed``."""
+        return ([self.failed] if self.failed else []) + self.more_failed
+
+    @property
+    def interruptions(self) -> list[ActionOutcome]:
+        """Return every interrupted action: ``interrupted``, then ``more_interrupted``."""
+        return ([self.interrupted] if self.interrupted else []) + self.more_interrupted
+
+    def add_stopped(self, outcome: ActionOutcome) -> None:
+        """Record a failed or interrupted ``outcome`` (the first of its kind, or one more)."""
+        if outcome.status == "failed":
+            if self.failed is None:
+                self.failed = outcome
+            else:
+                self.more_failed.append(outcome)
+        elif self.interrupted is None:
+            self.interrupted = outcome
+        else:
+            self.more_interrupted.append(outcome)
+
+    def by_subscription(self) -> list[SubscriptionPart]:
+        """Return each subscription's part of the run, in order of first appearance."""
+        parts: dict[int, SubscriptionPart] = {}
+
+        def part(summary: ActionSummary) -> SubscriptionPart:
+            sid = summary.subscription_id
+            return parts.setdefault(sid, SubscriptionPart(sid, [], [], [], []))
+
+        rows: list[tuple[ActionSummary, ActionOutcome | None]]
+        rows = [(o.action, o) for o in (*self.done, *self.failures, *self.interruptions)]
+        rows += [(s, None) for s in self.not_started]
+        for summary, outcome in sorted(rows, key=lambda row: row[0].index):
+            if outcome is None:
+                part(summary).not_started.append(summary.index)
+            else:
+                getattr(part(summary), outcome.status).append(summary.index)
+        return list(parts.values())
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``--report`` JSON document (versioned, secret-free)."""
@@ -173,18 +221,71 @@ class ApplyReport:
             "failed": self.failed.to_dict() if self.failed else None,
             "interrupted": self.interrupted.to_dict() if self.interrupted else None,
             "notStarted": [s.to_dict() for s in self.not_started],
+            **(self._parallel_dict() if self.parallel > 1 else {}),
+        }
+
+    def _parallel_dict(self) -> dict[str, Any]:
+        """Return the JSON keys of a parallel run: its lanes, the other stops, per subscription."""
+        return {
+            "parallel": self.parallel,
+            "moreFailed": [o.to_dict() for o in self.more_failed],
+            "moreInterrupted": [o.to_dict() for o in self.more_interrupted],
+            "subscriptions": [part.to_dict() for part in self.by_subscription()],
         }
 
     def summary_text(self) -> str:
         """Return the human summary (no final newline), one line per group: ``Done (3): …``."""
         lines = [f"Done ({len(self.done)}): {_labels(o.action for o in self.done)}"]
-        if self.failed is not None:
-            lines.append(f"Failed: {self.failed.action.label}: {self.failed.detail}")
-        if self.interrupted is not None:
-            lines.append(f"Interrupted: {self.interrupted.action.label}: {self.interrupted.detail}")
+        lines += [f"Failed: {o.action.label}: {o.detail}" for o in self.failures]
+        lines += [f"Interrupted: {o.action.label}: {o.detail}" for o in self.interruptions]
         if self.not_started:
             lines.append(f"Not started ({len(self.not_started)}): {_labels(self.not_started)}")
+        if self.parallel > 1:
+            lines += [part.text() for part in self.by_subscription()]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SubscriptionPart:
+    """One subscription's part of a run: the plan indices (1-based) of its actions by end."""
+
+    subscription_id: int
+    done: list[int]
+    failed: list[int]
+    interrupted: list[int]
+    not_started: list[int]
+
+    @property
+    def status(self) -> str:
+        """Return ``applied``, ``failed`` or ``interrupted``."""
+        if self.failed:
+            return "failed"
+        return "interrupted" if self.interrupted or self.not_started else "applied"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "subscriptionId": self.subscription_id,
+            "status": self.status,
+            "done": self.done,
+            "failed": self.failed,
+            "interrupted": self.interrupted,
+            "notStarted": self.not_started,
+        }
+
+    def text(self) -> str:
+        """Return ``Subscription 101: failed (done 1, failed 1, not started 2)``."""
+        counts = [f"done {len(self.done)}"]
+        counts += [
+            f"{name} {len(indices)}"
+            for name, indices in (
+                ("failed", self.failed),
+                ("interrupted", self.interrupted),
+                ("not started", self.not_started),
+            )
+            if indices
+        ]
+        return f"Subscription {self.subscription_id}: {self.status} ({', '.join(counts)})"
 
 
 def _labels(actions: Iterable[ActionSummary]) -> str:

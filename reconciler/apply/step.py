@@ -165,7 +165,7 @@ class ActionStep:
             sent_at = self.scope.context.wall_clock()
             self.scope.status(f"sending {request.method}")
             try:
-                answer = self.scope.client.write(request.method, request.path, request.body)
+                answer = self._write()
             except UnknownOutcomeError as exc:
                 lost += 1
                 trace: Trace | None = self._lost(exc, sent_at, lost)
@@ -185,6 +185,23 @@ class ActionStep:
                 return self._take(trace)
             if not self._ready_again(refusal):
                 return None  # deleted meanwhile: nothing left to send
+
+    def _write(self) -> Any:
+        """Send the action's request; return the answer, its task already known to the run.
+
+        Until then the subscription is in ``state.sending``: another lane looking for other
+        runs' tasks meanwhile may see this one's task listed before its id is known.
+        """
+        request, state, sid = self.action.request, self.scope.state, self.action.subscription_id
+        state.sending.add(sid)
+        try:
+            answer = self.scope.client.write(request.method, request.path, request.body)
+            task_id = answer.get("taskId") if isinstance(answer, Mapping) else None
+            if isinstance(task_id, str):
+                state.known_tasks.add(task_id)
+            return answer
+        finally:
+            state.sending.discard(sid)
 
     def _lost(self, exc: UnknownOutcomeError, sent_at: float, sends: int) -> Trace:
         """Decide what the ``sends``-th send, whose answer was lost, did; return the trace."""

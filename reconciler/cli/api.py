@@ -73,6 +73,7 @@ def _client(base_url: str, key: str, secret: str, runtime: Runtime) -> ApiClient
         sleep=runtime.sleep,
         backoff_factor=runtime.backoff_factor,
         transport=runtime.transport() if runtime.transport is not None else None,
+        max_requests_per_minute=runtime.max_requests_per_minute,
     )
 
 

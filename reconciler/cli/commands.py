@@ -97,6 +97,7 @@ def run_plan(args: argparse.Namespace, runtime: Runtime) -> int:
 
     desired = _only_subscriptions(_load(args.paths), args.subscription)
     salt = secrets.token_hex(16)
+    runtime = _budgeted(runtime, args)
     with open_api(args.api_url, runtime) as client:
         plan, basis = _build_plan(
             client, desired, runtime, force=args.force, salt=salt, basis=bool(args.out)
@@ -136,6 +137,7 @@ def run_apply(args: argparse.Namespace, runtime: Runtime) -> int:
     desired = _only_subscriptions(_load(args.paths), args.subscription)
     saved = read_plan_file(args.plan) if args.plan else None
     salt = saved.salt if saved else secrets.token_hex(16)
+    runtime = _budgeted(runtime, args)
     with open_api(args.api_url, runtime) as client:
         plan, basis = _build_plan(
             client, desired, runtime, force=args.force, salt=salt, basis=saved is not None
@@ -328,8 +330,10 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
         print("\nStopping after the current request (Ctrl-C again to abort)…", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    progress = make_progress(sys.stdout, tty=sys.stdout.isatty())
-    tracker = RunTracker(client, progress, runtime.clock, runtime.wall_clock)
+    progress = make_progress(
+        sys.stdout, tty=sys.stdout.isatty(), wall_clock=runtime.wall_clock, parallel=args.parallel
+    )
+    tracker = RunTracker(client, progress, runtime.clock, runtime.wall_clock, args.parallel)
     report = None
     try:
         report = apply_plan(
@@ -343,6 +347,8 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
             clock=runtime.clock,
             sleep=runtime.sleep,
             wall_clock=runtime.wall_clock,
+            parallel=args.parallel,
+            run_lanes=runtime.run_lanes,
         )
     except (ApplyFailedError, ApplyInterruptedError) as exc:
         report = exc.report
@@ -356,6 +362,11 @@ def _execute(plan: Plan, client: ApiClient, args: argparse.Namespace, runtime: R
             _write_report(args.report, report)
     print(report.summary_text())
     return EXIT_OK
+
+
+def _budgeted(runtime: Runtime, args: argparse.Namespace) -> Runtime:
+    """Return ``runtime`` with the request budget of ``--max-requests-per-minute``."""
+    return dataclasses.replace(runtime, max_requests_per_minute=args.max_requests_per_minute)
 
 
 def _write_report(path: str, report: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.cli import commands, show
+from reconciler.cli.runtime import DEFAULT_REQUESTS_PER_MINUTE, MAX_PARALLEL
 from reconciler.errors import UsageError
 
 
@@ -162,6 +163,7 @@ def _add_plan(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="allow deletes over the safety threshold")
     _add_subscription_filter(p, "plan only this subscription of the spec (repeatable)")
     _add_api_options(p)
+    _add_budget(p)
     p.set_defaults(run=commands.run_plan)
 
 
@@ -192,10 +194,64 @@ def _add_apply(subparsers: Any) -> None:
         action="store_false",
         help="fail at once when another run's task is unfinished instead of waiting for it",
     )
+    p.add_argument(
+        "--parallel",
+        default=1,
+        type=_parallel,
+        metavar="N",
+        help="apply up to N subscriptions at the same time, each strictly in plan order "
+        f"(default 1: one action at a time; at most {MAX_PARALLEL}, the API's limit)",
+    )
     p.add_argument("--report", metavar="FILE", help="write the run as JSON")
     _add_subscription_filter(p, "apply only this subscription of the spec (repeatable)")
     _add_api_options(p)
+    _add_budget(p)
     p.set_defaults(run=commands.run_apply)
+
+
+def _add_budget(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-requests-per-minute",
+        default=DEFAULT_REQUESTS_PER_MINUTE,
+        type=_positive_int,
+        metavar="N",
+        help="keep this run's API requests under N in any minute "
+        f"(default {DEFAULT_REQUESTS_PER_MINUTE}: half the account's limit of 400)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    """Return ``text`` as a whole number of at least 1; argparse-friendly.
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number, or below 1.
+    """
+    try:
+        number = int(text)
+    except ValueError:
+        message = f"invalid number {text!r}: expected a whole number"
+        raise argparse.ArgumentTypeError(message) from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}: must be at least 1")
+    return number
+
+
+def _parallel(text: str) -> int:
+    """Return ``--parallel``'s lanes: 1 to :data:`MAX_PARALLEL`; argparse-friendly.
+
+    A number above the API's limit is refused rather than quietly lowered: the user asked
+    for something the API cannot do.
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number from 1 to MAX_PARALLEL.
+    """
+    number = _positive_int(text)
+    if number > MAX_PARALLEL:
+        raise argparse.ArgumentTypeError(
+            f"invalid number {text!r}: at most {MAX_PARALLEL} (the API works on at most "
+            f"{MAX_PARALLEL} subscriptions that are not active at once)"
+        )
+    return number
 
 
 def _add_subscription_filter(p: argparse.ArgumentParser, text: str) -> None:

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from reconciler.apply.lanes import RunLanes
     from reconciler.cloud.wire import Transport
+
+#: ``reconciler.cloud.ratelimit.DEFAULT_REQUESTS_PER_MINUTE`` and
+#: ``reconciler.apply.lanes.MAX_PARALLEL``, known here without importing the client or the
+#: executor at start-up (a test checks they are the same).
+DEFAULT_REQUESTS_PER_MINUTE = 200
+MAX_PARALLEL = 3
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,10 @@ class Runtime:
       real clock, not on ``sleep``, so tests on a fake clock set it to 0.
     - ``transport``: makes the HTTP transport of each API client (None: the real one,
       ``requests`` with the retry rules); tests pass a fake to script the API's answers.
+    - ``max_requests_per_minute``: the API client's own request budget (``--max-requests-
+      per-minute`` sets it for ``plan`` and ``apply``).
+    - ``run_lanes``: starts the lanes of ``apply --parallel`` (None: one thread each); tests
+      pass a scheduler running them one at a time on virtual time (``clock``, ``sleep``).
 
     The pacing defaults are those of ``ApiClient`` and ``read_live``.
     """
@@ -37,3 +48,5 @@ class Runtime:
     read_concurrency: int = 4
     backoff_factor: float = 0.5
     transport: Callable[[], Transport] | None = None
+    max_requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+    run_lanes: RunLanes | None = None

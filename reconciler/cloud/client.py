@@ -10,6 +10,9 @@ Every transport failure and every non-2xx answer is translated here, once:
 * A 429 means "not processed", so every method is re-sent after the wait the API asks for
   (see :mod:`reconciler.cloud.ratelimit`), up to ``rate_limit_wait_max`` seconds in total;
   ``X-Rate-Limit-Remaining`` feeds a budget that pauses before the next request once spent.
+* Every request first takes its turn in the client's own budget: at most
+  ``max_requests_per_minute`` in any 60 s (default 200, half the account's 400), shared by
+  every thread using the client (the lanes of a parallel apply, the reader's workers).
 
 HTTP itself is a :class:`~reconciler.cloud.wire.Transport`: by default
 :class:`~reconciler.cloud.transport.RequestsTransport`, or any object passed as
@@ -35,7 +38,12 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.cloud.errorbody import error_details
-from reconciler.cloud.ratelimit import RateBudget, describe_wait, rate_limit_delay
+from reconciler.cloud.ratelimit import (
+    DEFAULT_REQUESTS_PER_MINUTE,
+    RateBudget,
+    describe_wait,
+    rate_limit_delay,
+)
 from reconciler.cloud.transport import RequestsTransport
 from reconciler.cloud.wire import Answer, Transport, TransportError
 from reconciler.errors import (
@@ -99,13 +107,15 @@ def _is_loopback(host: str) -> bool:
 class ApiClient:
     """A Redis Cloud API v1 client: parsed JSON in, :mod:`reconciler.errors` out.
 
-    Safe to share between threads (the reader uses a few). ``get_retries`` and
+    Safe to share between threads (the reader uses a few, a parallel apply one per lane), and
+    so is its request budget. ``get_retries`` and
     ``backoff_factor`` configure the default transport; ``get_retries`` is also the count an
     :class:`ApiUnavailableError` names, so pass the same to an injected ``transport``. The
     client owns its transport: :meth:`close` closes it.
 
     Raises:
         UsageError: ``base_url`` refused by :func:`check_api_url`.
+        ValueError: ``max_requests_per_minute`` below 1.
     """
 
     def __init__(
@@ -121,6 +131,7 @@ class ApiClient:
         clock: Callable[[], float] = time.monotonic,
         backoff_factor: float = 0.5,
         transport: Transport | None = None,
+        max_requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
     ) -> None:
         self._base_url = check_api_url(base_url)
         # Credentials or tokens in the URL itself are never shown.
@@ -129,7 +140,7 @@ class ApiClient:
         self._rate_limit_wait_max = rate_limit_wait_max
         self._get_retries = get_retries
         self._sleep = sleep
-        self._budget = RateBudget(clock, sleep)
+        self._budget = RateBudget(clock, sleep, max_requests_per_minute)
         self._count_lock = threading.Lock()
         self._request_count = 0
         # An error body may echo the request headers back: scrubbed like request secrets.

@@ -7,6 +7,11 @@ the client may re-send any method. The answer may say how long to wait, in
 date); without either, waiting 1 s only burns requests in a window a minute long, so the
 back-off starts at 5 s. Every answer may carry ``X-Rate-Limit-Remaining``, which lets the
 client pause before the budget is spent instead of collecting 429s.
+
+On top of that, the client keeps its own traffic under a share of the account's limit
+(:data:`DEFAULT_REQUESTS_PER_MINUTE`, half of it, by default): at most that many requests in
+any 60 s, a sliding window. A full minute's worth may go at once, so a short burst (a plan
+reading 100 pages) never waits; sustained polling by several lanes is paced.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
@@ -27,6 +33,10 @@ _BACKOFF_CAP = 60.0
 _MIN_RATE_LIMIT_WAIT = 1.0
 _RATE_WINDOW = 60.0
 _BUDGET_RESERVE = 0
+#: The account's documented limit: requests per minute per API key.
+ACCOUNT_REQUESTS_PER_MINUTE = 400
+#: This client's default share of it: half, leaving room for other tools and runs.
+DEFAULT_REQUESTS_PER_MINUTE = ACCOUNT_REQUESTS_PER_MINUTE // 2
 #: The longest wait a 429 can ask for; a larger (or absurd, like 1e308) value is clamped.
 MAX_RETRY_AFTER = 3600.0
 
@@ -35,28 +45,64 @@ HeaderLookup = Callable[[str], "str | None"]
 
 
 class RateBudget:
-    """The account's request budget as last reported by ``X-Rate-Limit-Remaining``.
+    """The request budget: this client's own share, and the account's as the API reports it.
 
-    The API does not say when its one-minute window started, so a window is assumed to start
-    when the remaining count is first seen (or seen going up). Once it reaches the reserve,
-    every request waits until that window has ended.
+    * Own share: at most ``per_minute`` requests in any 60 s (a sliding window over the times
+      requests were let through); a request past it waits until the oldest leaves the window.
+    * The account's: ``X-Rate-Limit-Remaining``. The API does not say when its one-minute
+      window started, so a window is assumed to start when the remaining count is first seen
+      (or seen going up). Once it reaches the reserve, every request waits until that window
+      has ended.
+
+    Thread-safe: lanes share one budget. No lock is held while sleeping.
+
+    Raises:
+        ValueError: ``per_minute`` is below 1.
     """
 
-    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
+    ) -> None:
+        if per_minute < 1:
+            raise ValueError(f"requests per minute must be at least 1, not {per_minute}")
         self._clock = clock
         self._sleep = sleep
+        self._per_minute = per_minute
         self._lock = threading.Lock()
+        self._sent: deque[float] = deque()
         self._window_start: float | None = None
         self._last_remaining: int | None = None
         self._resume_at = 0.0
 
+    @property
+    def per_minute(self) -> int:
+        """The most requests let through in any 60 s."""
+        return self._per_minute
+
     def wait_turn(self) -> None:
-        """Sleep until the budget allows another request (holding the lock on purpose)."""
+        """Sleep until the budget allows another request; count it as sent."""
+        while True:
+            delay = self._take_or_delay()
+            if delay <= 0:
+                return
+            logger.info("API request budget spent; waiting %.1fs", delay)
+            self._sleep(delay)
+
+    def _take_or_delay(self) -> float:
+        """Count a request now and return 0, or return the seconds until one may go."""
         with self._lock:
-            delay = self._resume_at - self._clock()
-            if delay > 0:
-                logger.info("API request budget spent; waiting %.1fs", delay)
-                self._sleep(delay)
+            now = self._clock()
+            while self._sent and self._sent[0] + _RATE_WINDOW <= now:
+                self._sent.popleft()
+            delay = self._resume_at - now
+            if len(self._sent) >= self._per_minute:
+                delay = max(delay, self._sent[0] + _RATE_WINDOW - now)
+            if delay <= 0:
+                self._sent.append(now)
+            return delay
 
     def observe(self, header: HeaderLookup) -> None:
         """Record the ``X-Rate-Limit-Remaining`` header of an answer, if any."""

@@ -6,7 +6,14 @@ import io
 
 import pytest
 
-from reconciler.apply.progress import LiveProgress, PlainProgress, format_elapsed, make_progress
+from reconciler.apply.progress import (
+    LanesLiveProgress,
+    LiveProgress,
+    LockedProgress,
+    PlainProgress,
+    format_elapsed,
+    make_progress,
+)
 from reconciler.apply.report import ActionError, ActionOutcome, ActionSummary
 from reconciler.plan import ActionKind, ApiRequest, PlannedAction
 from reconciler.secrets import Secret
@@ -122,3 +129,85 @@ def test_no_secret_reaches_the_stream() -> None:
 )
 def test_elapsed_is_short(seconds: float, text: str) -> None:
     assert format_elapsed(seconds) == text
+
+
+# ------------------------------------------------------------------ parallel runs (lanes)
+
+OTHER = PlannedAction(
+    ActionKind.UPDATE,
+    2005678,
+    51180001,
+    "staging-sessions",
+    (),
+    ApiRequest("PUT", "/subscriptions/2005678/databases/51180001", {}),
+)
+
+
+def other_outcome(status: str = "done", elapsed: float = 3.0) -> ActionOutcome:
+    return ActionOutcome(ActionSummary.of(5, OTHER), status, elapsed, "t-2")
+
+
+def test_plain_lines_of_lanes_name_their_subscription_and_keep_their_own_status() -> None:
+    out, wall = io.StringIO(), WallClock()
+    sink = make_progress(out, tty=False, wall_clock=wall, parallel=3)
+    assert isinstance(sink, PlainProgress)
+    sink.action_started(2, 7, UPDATE)
+    sink.action_started(5, 7, OTHER)
+    sink.action_status(UPDATE, "task received", 0.5)
+    sink.action_status(OTHER, "task received", 0.5)  # the same text, another lane: written
+    sink.action_status(UPDATE, "task received", 1.5)
+    wall.now += 3
+    sink.action_finished(OTHER, other_outcome())
+    sink.action_finished(UPDATE, outcome())
+    prod = "2026-11-27T14:03:05Z [sub 2001234] apply 2/7 update sessions (db 51170941)"
+    staging = "[sub 2005678] apply 5/7 update staging-sessions (db 51180001)"
+    assert out.getvalue().splitlines() == [
+        f"{prod}: started",
+        f"2026-11-27T14:03:05Z {staging}: started",
+        f"{prod}: task received (0s)",
+        f"2026-11-27T14:03:05Z {staging}: task received (0s)",
+        f"2026-11-27T14:03:08Z {staging}: done (3s)",
+        "2026-11-27T14:03:08Z [sub 2001234] apply 2/7 update sessions (db 51170941): done (12s)",
+    ]
+
+
+def test_live_lines_of_lanes_are_one_block_redrawn_with_finished_lines_above() -> None:
+    out = io.StringIO()
+    sink = make_progress(out, tty=True, width=120, parallel=2)
+    assert isinstance(sink, LanesLiveProgress)
+    sink.action_started(2, 7, UPDATE)
+    sink.action_started(5, 7, OTHER)
+    sink.action_status(UPDATE, "task received", 1.0)
+    sink.action_finished(OTHER, other_outcome())
+    prod = "[sub 2001234] [2/7] update sessions (db 51170941)"
+    staging = "[sub 2005678] [5/7] update staging-sessions (db 51180001)"
+    up = "\x1b[1A"
+    assert out.getvalue().split("\r") == [
+        "",
+        f"\x1b[J{prod}: starting",
+        f"\x1b[J{prod}: starting\n{staging}: starting",
+        f"{up}\x1b[J{prod}: task received (1s)\n{staging}: starting",
+        f"{up}\x1b[J{staging}: done (3s)\n{prod}: task received (1s)",
+    ]
+
+
+def test_live_lines_of_lanes_are_each_cut_to_the_terminal_width() -> None:
+    out = io.StringIO()
+    sink = make_progress(out, tty=True, width=30, parallel=3)
+    sink.action_started(2, 7, UPDATE)
+    sink.action_started(5, 7, OTHER)
+    assert out.getvalue().endswith("[sub 2001234] [2/7] update se…\n[sub 2005678] [5/7] update st…")
+
+
+def test_a_locked_sink_passes_every_call_on() -> None:
+    out, wall = io.StringIO(), WallClock()
+    inner = make_progress(out, tty=False, wall_clock=wall)
+    locked = LockedProgress(inner)
+    locked.action_started(2, 7, UPDATE)
+    locked.action_status(UPDATE, "task received", 0.5)
+    locked.action_finished(UPDATE, outcome())
+    assert [line.rsplit(": ", 1)[1] for line in out.getvalue().splitlines()] == [
+        "started",
+        "task received (0s)",
+        "done (12s)",
+    ]

@@ -139,3 +139,109 @@ def test_summary_of_a_planned_action(db: int | None, label: str) -> None:
 
 def test_iso_utc() -> None:
     assert iso_utc(START + 0.9) == "2026-11-27T14:03:05Z"
+
+
+# ------------------------------------------------------------------ parallel runs
+
+
+def in_sub(sid: int, outcome: ActionOutcome) -> ActionOutcome:
+    action = outcome.action
+    moved = ActionSummary(action.index, action.kind, sid, action.database_id, action.name)
+    return ActionOutcome(
+        moved, outcome.status, outcome.elapsed, outcome.task_id, error=outcome.error
+    )
+
+
+def parallel_report() -> ApplyReport:
+    """Three lanes: 2001234 failed at 4; 3001 interrupted at 7; 3002 failed at 9."""
+    report = ApplyReport(started_at=START, finished_at=START + 30.5, parallel=3)
+    report.done += [
+        done(1, "update", "a", 11, "t-1"),
+        in_sub(3001, done(6, "update", "c", 31, "t-6")),
+    ]
+    report.add_stopped(FAILED)
+    report.add_stopped(
+        ActionOutcome(ActionSummary(7, "update", 3001, 32, "d"), "interrupted", 1.0, "t-7")
+    )
+    report.add_stopped(
+        ActionOutcome(
+            ActionSummary(9, "update", 3002, 41, "e"),
+            "failed",
+            2.0,
+            "t-9",
+            error=ActionError("boom"),
+        )
+    )
+    report.not_started = [summary(5, "update", "b", 12), ActionSummary(8, "update", 3001, 33, "f")]
+    return report
+
+
+def test_a_parallel_report_keeps_the_first_failure_and_lists_the_others() -> None:
+    report = parallel_report()
+    assert report.failed is FAILED
+    assert [o.action.index for o in report.failures] == [4, 9]
+    assert [o.action.index for o in report.interruptions] == [7]
+    assert report.status == "failed"
+
+
+def test_a_parallel_summary_adds_a_line_per_subscription() -> None:
+    assert parallel_report().summary_text().splitlines() == [
+        "Done (2): update a (db 11), update c (db 31)",
+        "Failed: update sessions (db 1): task t-4 failed: 400 BAD_REQUEST "
+        "DATABASE_INVALID_ALERTS: Invalid alerts",
+        "Failed: update e (db 41): boom (task t-9)",
+        "Interrupted: update d (db 32): stopped before it finished (task t-7); "
+        "re-run plan to see where it stands",
+        "Not started (2): update b (db 12), update f (db 33)",
+        "Subscription 2001234: failed (done 1, failed 1, not started 1)",
+        "Subscription 3001: interrupted (done 1, interrupted 1, not started 1)",
+        "Subscription 3002: failed (done 0, failed 1)",
+    ]
+
+
+def test_a_parallel_report_json_adds_the_lanes_the_other_stops_and_each_subscription() -> None:
+    document = parallel_report().to_dict()
+    assert document["parallel"] == 3
+    assert [o["index"] for o in document["moreFailed"]] == [9]
+    assert document["moreInterrupted"] == []
+    assert document["subscriptions"] == [
+        {
+            "subscriptionId": 2001234,
+            "status": "failed",
+            "done": [1],
+            "failed": [4],
+            "interrupted": [],
+            "notStarted": [5],
+        },
+        {
+            "subscriptionId": 3001,
+            "status": "interrupted",
+            "done": [6],
+            "failed": [],
+            "interrupted": [7],
+            "notStarted": [8],
+        },
+        {
+            "subscriptionId": 3002,
+            "status": "failed",
+            "done": [],
+            "failed": [9],
+            "interrupted": [],
+            "notStarted": [],
+        },
+    ]
+    json.dumps(document)
+
+
+def test_a_serial_report_has_no_parallel_keys() -> None:
+    assert set(failed_report().to_dict()) == {
+        "formatVersion",
+        "status",
+        "startedAt",
+        "finishedAt",
+        "durationSeconds",
+        "done",
+        "failed",
+        "interrupted",
+        "notStarted",
+    }
