@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeClock, SimApi
+from lockstep import Lockstep
 
+from reconciler.apply.executor import apply_plan
+from reconciler.cloud import ApiClient
 from reconciler.errors import UsageError
+from reconciler.plan import ActionKind, Plan, PlannedAction
+from reconciler.plan import ApiRequest as PlanRequest
 from reconciler.simulator import RunningSimulator, SimulatorConfig
 
 TASK = 10.0
@@ -189,3 +194,44 @@ def test_a_negative_provisioning_length_is_refused() -> None:
     with pytest.raises(UsageError) as raised:
         config.provision_length("update", 1)
     assert str(raised.value) == "simulator provision_seconds_for gave a negative length for update"
+
+
+def test_the_executor_resends_a_write_refused_for_too_many_changes(
+    make_simulator: Callable[..., RunningSimulator], tmp_path: Path
+) -> None:
+    clock = Lockstep()
+    lines: list[str] = []
+    running = make_simulator(
+        clock=clock,
+        task_seconds=2.0,
+        provision_seconds=20.0,
+        seed_path=seed(tmp_path),
+        log=lines.append,
+    )
+    with ApiClient(running.url, running.api_key, running.api_secret, clock=clock) as other:
+        for index in range(3):  # another run changes three subscriptions
+            other.write("PUT", db_path(index), {"datasetSizeInGb": 3})
+    path = db_path(3)
+    action = PlannedAction(
+        ActionKind.UPDATE,
+        FIRST_SUBSCRIPTION + 3,
+        FIRST_DATABASE + 30,
+        "db-0",
+        (),
+        PlanRequest("PUT", path, {"datasetSizeInGb": 2}),
+    )
+    with ApiClient(
+        running.url, running.api_key, running.api_secret, sleep=clock.sleep, clock=clock
+    ) as client:
+        report = apply_plan(
+            Plan(subscriptions=(), actions=(action,)),
+            client,
+            clock=clock,
+            sleep=clock.sleep,
+            wall_clock=clock,
+            wait_for_others=False,
+        )
+    assert [outcome.status for outcome in report.done] == ["done"]
+    puts = [line.split()[2] for line in lines if line.startswith(f"PUT /v1{path} ")]
+    assert puts[0] == "429"
+    assert puts[-1] == "200"
