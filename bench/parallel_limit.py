@@ -73,11 +73,13 @@ class State:
 
 @dataclass(frozen=True)
 class Limit:
-    """The best schedule found, the best greedy one, and the proven lower bound (seconds)."""
+    """The best schedule found, the best greedy one, the proven lower bound, and whole
+    subscriptions on three lanes with no polling delay (seconds)."""
 
     wall: float
     greedy: float
     lower_bound: float
+    lanes: float
 
 
 def _slot_free_at(done: Sequence[float], skip: int, at: float) -> float:
@@ -88,11 +90,12 @@ def _slot_free_at(done: Sequence[float], skip: int, at: float) -> float:
     return busy[len(busy) - MAX_CHANGING]
 
 
-def place(chains: Chains, state: State, sub: int) -> State:
-    """Return ``state`` with subscription ``sub``'s next action submitted as early as allowed."""
+def place(chains: Chains, state: State, sub: int, not_before: float = 0.0) -> State:
+    """Return ``state`` with subscription ``sub``'s next action submitted as early as allowed
+    (and not before ``not_before``)."""
     work = chains[sub][state.next_index[sub]]
     received = RECEIVED_FRACTION * work.task
-    earliest = max(state.done[sub], state.last_submit, state.queue_free - received)
+    earliest = max(state.done[sub], state.last_submit, state.queue_free - received, not_before)
     submit = _slot_free_at(state.done, sub, earliest)
     start = max(submit + received, state.queue_free)
     end = start + (1 - RECEIVED_FRACTION) * work.task
@@ -145,6 +148,27 @@ def greedy(chains: Chains, priority: Sequence[int], at: float = 0.0) -> float:
     return max(state.done)
 
 
+def subscription_lanes(chains: Chains, lanes: int = MAX_CHANGING, at: float = 0.0) -> float:
+    """Return the makespan of whole subscriptions on ``lanes`` lanes, with no polling delay.
+
+    Each lane takes the next subscription (in order) and submits its actions one after
+    another, each the moment the previous one is done; the queue is shared as above. This
+    is what one lane per subscription achieves at best, for comparison with the limit.
+    """
+    state = start_state(chains, at)
+    waiting = list(range(len(chains)))
+    active = {waiting.pop(0): at for _ in range(min(lanes, len(waiting)))}  # sub → lane free
+    while active:
+        placed = [(place(chains, state, sub, free), sub) for sub, free in active.items()]
+        state, sub = min(placed, key=lambda p: (p[0].last_submit, p[1]))
+        if state.next_index[sub] < len(chains[sub]):
+            continue
+        del active[sub]
+        if waiting:
+            active[waiting.pop(0)] = state.done[sub]  # the lane is free once sub is done
+    return max(state.done) - at
+
+
 def makespan(chains: Chains, order: Sequence[int], at: float = 0.0) -> float:
     """Return when the last action is done, submitting in ``order`` (subscription indexes)."""
     state = start_state(chains, at)
@@ -181,4 +205,5 @@ def physical_limit(chains: Chains, at: float = 0.0, restarts: int = 3) -> Limit:
     greedy_best = min(greedy(chains, order, at) for order in orders)
     searched = min(local_search(chains, seed, SEARCH_ITERATIONS, at) for seed in range(restarts))
     best = min(greedy_best, searched)
-    return Limit(best - at, greedy_best - at, lower_bound(chains, start_state(chains, at)) - at)
+    bound = lower_bound(chains, start_state(chains, at)) - at
+    return Limit(best - at, greedy_best - at, bound, subscription_lanes(chains, at=at))
