@@ -121,6 +121,23 @@ def test_lanes_start_with_the_subscriptions_with_most_work_ties_in_plan_order(
     assert first == [3, 1]  # 3003 has two updates left; 3001 and 3002 one each
 
 
+def test_a_lane_with_no_free_subscription_ends_and_the_busy_ones_go_on_to_the_end(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+    actions = [*two_each(3001), resize(3002, "a", 2), resize(3001, "a", 3), resize(3001, "b", 3)]
+    report = account.run(*actions, parallel=3)
+    assert report.status == "applied"
+    assert [o.action.index for o in report.done] == [1, 2, 3, 4, 5]
+    assert [p.rsplit("/", 1)[1] for _, p in account.writes(3001)] == [
+        "300101",
+        "300102",
+        "300101",
+        "300102",
+    ]
+    assert account.watch.most_busy == 2
+
+
 def test_every_kind_of_action_has_a_weight_and_provisioning_ones_weigh_more() -> None:
     assert set(KIND_WEIGHTS) == set(ActionKind)
     actions = [resize(3001, "a", 2), replace(resize(3001, "b", 2), kind=ActionKind.BACKUP)]
