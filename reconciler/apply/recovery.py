@@ -77,14 +77,17 @@ _ADOPTED = "the name was taken by a database being created (an earlier run?); ad
 _BUSY_TYPES = ("NOT_ACTIVE", "PENDING")  # 403 types that say "not now"
 _IN_PLACE = "answer lost; the change was in place"
 #: Why a write refused with :class:`AccountBusyError` waits.
-ACCOUNT_BUSY = "the account has three subscriptions changing, the most it allows at once"
+ACCOUNT_BUSY_REASON = "the account has three subscriptions changing, the most it allows at once"
 
 
 def refusal_reason(error: ApiError) -> str:
-    """Return why a write was refused, as a timeout quotes it: the API's answer, and plainly
-    the cause when it is the account busy with other subscriptions' changes."""
+    """Return why a write was refused, as a timeout quotes it.
+
+    That is the API's answer, preceded by the cause in plain words when it is the account
+    busy with other subscriptions' changes.
+    """
     answer = refusal_text(error)
-    return f"{ACCOUNT_BUSY} ({answer})" if isinstance(error, AccountBusyError) else answer
+    return f"{ACCOUNT_BUSY_REASON} ({answer})" if isinstance(error, AccountBusyError) else answer
 
 
 def busy_wait(error: ApiError, waited: float) -> tuple[str, float]:
@@ -95,7 +98,7 @@ def busy_wait(error: ApiError, waited: float) -> tuple[str, float]:
     any other refusal the usual :func:`reconciler.apply.waiting.poll_delay`.
     """
     if isinstance(error, AccountBusyError):
-        return f"{ACCOUNT_BUSY}; waiting to send again", busy_delay(waited)
+        return f"{ACCOUNT_BUSY_REASON}; waiting to send again", busy_delay(waited)
     return f"refused ({refusal_text(error)}), waiting to retry", poll_delay(waited)
 
 

@@ -18,10 +18,10 @@ run's first write to a subscription, other runs' unfinished tasks are waited out
 (:mod:`reconciler.apply.others`). A write refused with a 409 (or a 403 that re-reads as
 "not active", or a 429 saying three other subscriptions are changing) means "not now": wait
 for the resources to be active and send again, within the busy timeout; a timeout quotes
-the API's last answer. A lost answer and a create's name
-clash are decided by :class:`reconciler.apply.recovery.Recovery`, by re-reading. A delete
-whose database someone else deleted meanwhile is done, with a note; so is an update or an
-upgrade refused as a bad request while a re-read shows its change made.
+the API's last answer. A lost answer and a create's name clash are decided by
+:class:`reconciler.apply.recovery.Recovery`, by re-reading. A delete whose database someone
+else deleted meanwhile is done, with a note; so is an update or an upgrade refused as a bad
+request while a re-read shows its change made.
 """
 
 from __future__ import annotations
