@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import FakeClock, SimApi
 
+from reconciler import cli
 from reconciler.apply import apply_plan
 from reconciler.apply.report import ActionOutcome, ApplyReport
+from reconciler.cli import Runtime
 from reconciler.cloud import ApiClient
 from reconciler.errors import ApplyFailedError
 from reconciler.plan import ActionKind, ApiRequest, Plan, PlannedAction
@@ -189,3 +191,48 @@ def test_the_busy_timeout_names_the_cause(busy: Busy) -> None:
     assert {status for _, status in sends} == {"429"}
     assert sends[0][0] == 0.0
     assert sends[-1][0] == 120.0 < FIRST_FREE  # a last send at the deadline
+
+
+SPEC = """\
+version: 1
+subscriptions:
+  - id: 5000004
+    databases:
+      - name: db-0
+        datasetSizeInGb: 2
+"""
+
+
+@pytest.mark.parametrize(
+    ("flags", "code", "last_line"),
+    [
+        ((), 0, "Done (1): update db-0 (db 80000030)"),
+        (
+            ("--busy-timeout", "2m"),
+            1,
+            f"error: update db-0 (db 80000030): timed out after 120s waiting for PUT "
+            f"{db_path(3)} to be accepted; last state seen: {BUSY} ({ANSWER})",
+        ),
+    ],
+    ids=["default-10m", "2m"],
+)
+def test_apply_on_the_command_line_waits_within_busy_timeout(
+    busy: Busy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flags: tuple[str, ...],
+    code: int,
+    last_line: str,
+) -> None:
+    spec = tmp_path / "team-3.yaml"
+    spec.write_text(SPEC)
+    monkeypatch.setenv("REDIS_API_KEY", busy.running.api_key)
+    monkeypatch.setenv("REDIS_API_SECRET", busy.running.api_secret)
+    clock = busy.clock
+    runtime = Runtime(clock=clock, sleep=clock.advance, wall_clock=clock, backoff_factor=0.0)
+    argv = ["--api-url", busy.running.url, "apply", str(spec), "--yes", *flags]
+    assert cli.main(argv, runtime) == code
+    out, err = capsys.readouterr()
+    assert (out + err).strip().splitlines()[-1] == last_line
+    assert WAITING in out + err
