@@ -79,6 +79,7 @@ TIMESTAMP_TOLERANCE = 0.5  # seconds a task's end stamp may fall outside what po
 SETTLE_GROWTH = 0.1  # a settle wait's delays past its learned polls: this share of the time waited
 UPPER_SHARE = 0.75  # a varying settle wait's low point: at least this share of the shortest
 SAMPLES_KEPT = 32  # samples kept per key (the newest)
+AGREE_MIN = 2  # samples needed before durations may look constant (one says nothing)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def agree(samples: Sequence[Sample]) -> bool:
     pays. Otherwise they vary, and a poll placed from one of them may come too late.
     """
     shortest = shortest_of(samples)
-    if shortest is None or len(samples) < 2:
+    if shortest is None or len(samples) < AGREE_MIN:
         return False
     return all(s.lower <= shortest.upper for s in samples)
 
