@@ -342,9 +342,10 @@ def _notes(ours: ApplyResult) -> list[str]:
         "every 30 s). Terraform's waits *before* each write (10 s each) are left out, which "
         "flatters it. reconciler paces its waits from the durations already seen in the run "
         "(`reconciler/apply/pace.py`): a task is first polled at 90 % of the shortest task "
-        "seen, database and subscription waits are timed from the task's end (its timestamp) "
-        "and start near the shortest provisioning seen, and a task whose kind then provisions "
-        "is polled no closer than that provisioning: "
+        "seen, database waits are timed from the task's end (its timestamp) and start near "
+        "the shortest provisioning seen (bisecting it when the durations agree, else at a low "
+        "point, then 10 % of the time waited), and a task whose kind then provisions is "
+        "polled no closer than that first database poll: "
         f"{ours.requests} requests in {ours.wall / 60:.1f} min, "
         f"{ours.requests / (ours.wall / 60):.0f} a minute on average.",
     ]

@@ -6,14 +6,17 @@ Every wait of an action's task, and every wait after it for the database and the
 subscription to settle, leaves a :class:`Sample`: the work took more than ``lower`` seconds
 (the last poll that saw it pending) and at most ``upper`` (the poll that saw it done, or for
 a task, its end as its timestamp tells, when usable: see below).
-:class:`LearnedWaits` keeps, per key, the :func:`merge` of the samples: an estimate of the
-*shortest* such wait (``upper`` the smallest upper bound, ``lower`` the largest lower bound
-below it). It is created once per apply run, is shared by all its actions (and lanes: a
-lock guards it) and holds one sample per key, so it stays small.
+:class:`LearnedWaits` keeps, per key, the last :data:`SAMPLES_KEPT` samples; schedules are
+built from their :func:`merge` (an estimate of the *shortest* such wait: ``upper`` the
+smallest upper bound, ``lower`` the largest lower bound below it) and from whether they
+:func:`agree` (could all be one duration). It is created once per apply run, is shared by
+all its actions (and lanes: a lock guards it), so it stays small.
 
 Keys: every task of the run shares one key (durations of one kind of task vary as much as
-across kinds, so one run-wide shortest is the safe lead); settle waits are keyed by kind and
-what is awaited (``update/database``, ``create/subscription``): provisioning differs by kind.
+across kinds, so one run-wide shortest is the safe lead; a task's time counts from its
+submission, so waiting in the account's queue only lengthens it, and the shortest stays
+the one that did not wait); settle waits are keyed by kind and what is awaited
+(``update/database``, ``create/subscription``): provisioning differs by kind.
 
 How it paces
 ------------
@@ -27,14 +30,24 @@ How it paces
 - Settle waits are timed from the end of the task, read from the completed task's
   ``timestamp`` (the API's clock, converted through the wall clock, and believed only when
   it falls between the last poll that saw the task pending and the one that saw it done:
-  skew never moves it outside what polling proved). With a learned sample whose ``lower``
-  is above zero, the first polls land halfway between its bounds and then at its upper
-  bound (each wait narrows the estimate), then the usual growth; otherwise the usual
-  schedule (at once, then growth). Without a usable timestamp a settle wait is timed from
-  its own start, on the usual schedule, and teaches nothing.
-- A task whose kind then provisions for at least ``lower`` seconds (its database settle
-  sample) is polled at least ``lower`` seconds apart: seeing the task done up to that late
-  costs nothing, because the database wait that follows is timed from the task's end.
+  skew never moves it outside what polling proved). Nothing seen yet: the usual schedule
+  (at once, then 25 %). Samples that agree (the durations look constant): the first polls
+  land halfway between the shortest's bounds and then at its upper bound (each wait
+  narrows the estimate). Samples that vary (or only one): one poll at a low point, the
+  shortest's lower bound (at least :data:`UPPER_SHARE` of its upper one) times
+  ``n / (n + 1)`` for ``n`` samples (the chance the next wait is the shortest yet is about
+  ``1 / (n + 1)``: a lone sample gives no more than half of it), then
+  :data:`SETTLE_GROWTH` (10 %) of the time waited, so a wait that lasts longer than the
+  shortest is seen at most 10 % late, never one sample's length late. Placed from one
+  sample alone, a first poll of a database provisioning 10-60 s came up to 29 s after it
+  was active; a wait begun after its early polls polls at once.
+- The second settle wait of an action (the subscription, after the database) polls at once
+  and then grows by :data:`SETTLE_GROWTH`: the provisioning was just seen over. Without a
+  usable timestamp a settle wait is timed from its own start, on the usual schedule, and
+  teaches nothing.
+- A task whose kind then provisions is polled no closer than the first poll of the database
+  wait that follows (its slack): seeing the task done up to that late costs nothing,
+  because that wait is timed from the task's end and would not poll sooner.
 
 Every bound stays: polls are at least ``MIN_POLL_DELAY`` and at most ``MAX_POLL_DELAY``
 apart once past the learned first polls, and the poller's deadline and stop flag govern
@@ -44,7 +57,7 @@ every wait.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -63,6 +76,10 @@ LEAD = 0.9  # a task is first polled at this fraction of the shortest task seen
 TASKS_KEY = "task"
 TASK_GROWTH = 0.35  # a task's delays once its first poll is placed from the run (see above)
 TIMESTAMP_TOLERANCE = 0.5  # seconds a task's end stamp may fall outside what polling proved
+SETTLE_GROWTH = 0.1  # a settle wait's delays past its learned polls: this share of the time waited
+UPPER_SHARE = 0.75  # a varying settle wait's low point: at least this share of the shortest
+SAMPLES_KEPT = 32  # samples kept per key (the newest)
+AGREE_MIN = 2  # samples needed before durations may look constant (one says nothing)
 
 
 @dataclass(frozen=True)
@@ -84,10 +101,32 @@ def merge(known: Sample | None, seen: Sample) -> Sample:
     return Sample(max((s.lower for s in (known, seen) if s.lower < upper), default=0.0), upper)
 
 
+def shortest_of(samples: Sequence[Sample]) -> Sample | None:
+    """Return the estimate of the shortest of ``samples`` (see :func:`merge`); None if none."""
+    shortest: Sample | None = None
+    for sample in samples:
+        shortest = merge(shortest, sample)
+    return shortest
+
+
+def agree(samples: Sequence[Sample]) -> bool:
+    """Return True when at least two ``samples`` could all be one duration.
+
+    That is when none surely lasted longer than the shortest's upper bound (every lower
+    bound is at most that): the durations look constant, so bisecting toward the shortest
+    pays. Otherwise they vary, and a poll placed from one of them may come too late.
+    """
+    shortest = shortest_of(samples)
+    if shortest is None or len(samples) < AGREE_MIN:
+        return False
+    return all(s.lower <= shortest.upper for s in samples)
+
+
 def task_schedule(shortest: Sample | None, slack: float = 0.0) -> Schedule:
     """Return the schedule of a task's wait, the shortest task seen being ``shortest``.
 
-    ``slack`` is the provisioning known to follow (see the module docstring).
+    ``slack`` is a delay known to cost nothing (see the module docstring); at most
+    :data:`MAX_POLL_DELAY`.
     """
     slack = min(slack, MAX_POLL_DELAY)
     if shortest is None:
@@ -96,11 +135,22 @@ def task_schedule(shortest: Sample | None, slack: float = 0.0) -> Schedule:
     return Schedule(early=(first,), slack=slack, growth=TASK_GROWTH)
 
 
-def settle_schedule(shortest: Sample | None) -> Schedule:
-    """Return the schedule of a settle wait timed from the task's end (see the docstring)."""
-    if shortest is None or shortest.lower <= 0:
+def settle_schedule(samples: Sequence[Sample]) -> Schedule:
+    """Return the schedule of a settle wait timed from the task's end (see the docstring).
+
+    ``samples`` are the waits seen for the same key, oldest first.
+    """
+    shortest = shortest_of(samples)
+    if shortest is None:
         return Schedule()
-    return Schedule(early=((shortest.lower + shortest.upper) / 2, shortest.upper))
+    if agree(samples) and shortest.lower > 0:
+        early = ((shortest.lower + shortest.upper) / 2, shortest.upper)
+        return Schedule(early=early, growth=SETTLE_GROWTH)
+    low = max(shortest.lower, UPPER_SHARE * shortest.upper)
+    first = low * len(samples) / (len(samples) + 1)
+    if first <= 0:
+        return Schedule()
+    return Schedule(early=(first,), growth=SETTLE_GROWTH)
 
 
 def settle_key(kind: str, noun: str) -> str:
@@ -109,31 +159,41 @@ def settle_key(kind: str, noun: str) -> str:
 
 
 class LearnedWaits:
-    """The shortest waits seen in one apply run, per key; safe to share between threads."""
+    """The waits seen in one apply run, per key (the last :data:`SAMPLES_KEPT` of each);
+    safe to share between threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._shortest: dict[str, Sample] = {}
+        self._samples: dict[str, tuple[Sample, ...]] = {}
+
+    def samples(self, key: str) -> tuple[Sample, ...]:
+        """Return the samples kept for ``key``, oldest first (empty when none was seen)."""
+        with self._lock:
+            return self._samples.get(key, ())
 
     def shortest(self, key: str) -> Sample | None:
         """Return the estimate of the shortest wait of ``key``; None when none was seen."""
-        with self._lock:
-            return self._shortest.get(key)
+        return shortest_of(self.samples(key))
 
     def record(self, key: str, sample: Sample) -> None:
-        """Add the ``sample`` of one wait of ``key``."""
+        """Add the ``sample`` of one wait of ``key`` (forgetting the oldest past the bound)."""
         with self._lock:
-            self._shortest[key] = merge(self._shortest.get(key), sample)
+            kept = (*self._samples.get(key, ()), sample)
+            self._samples[key] = kept[-SAMPLES_KEPT:]
 
     def task_schedule(self, kind: str) -> Schedule:
-        """Return the schedule of the wait for a task of ``kind``."""
-        provisioning = self.shortest(settle_key(kind, "database"))
-        slack = provisioning.lower if provisioning is not None else 0.0
+        """Return the schedule of the wait for a task of ``kind``.
+
+        Its slack is when the database settle wait that follows would first poll: a task
+        seen done that much late still leaves that poll where it was.
+        """
+        settle = self.settle_schedule(kind, "database")
+        slack = settle.early[0] if settle.early else 0.0
         return task_schedule(self.shortest(TASKS_KEY), slack)
 
     def settle_schedule(self, kind: str, noun: str) -> Schedule:
         """Return the schedule of a wait for ``noun`` to settle after a task of ``kind``."""
-        return settle_schedule(self.shortest(settle_key(kind, noun)))
+        return settle_schedule(self.samples(settle_key(kind, noun)))
 
 
 class _Timed(Generic[T]):
@@ -198,6 +258,7 @@ class ActionPace:
         self._clock = clock
         self._wall_clock = wall_clock
         self.task_end: float | None = None
+        self._settled = False  # a settle wait of this action ended already
 
     def follow_task(
         self,
@@ -236,6 +297,9 @@ class ActionPace:
         key = settle_key(self._kind, noun)
         timed = _Timed(probe, self._clock)
         schedule = self._learned.settle_schedule(self._kind, noun)
+        if self._settled:  # the provisioning was seen over: poll at once, then grow
+            schedule = Schedule(growth=SETTLE_GROWTH)
         value: T = poller.wait(what, wanted, timed, noun=noun, schedule=schedule, since=since)
+        self._settled = True
         self._learned.record(key, timed.sample(since))
         return value

@@ -26,13 +26,16 @@ def polls_after_each_write(account: SimAccount) -> list[tuple[int, int]]:
     return counts
 
 
-def test_a_second_update_polls_less_and_takes_no_longer(
+def test_a_repeated_update_polls_less_and_takes_no_longer(
     make_simulator: Callable[..., RunningSimulator],
 ) -> None:
     account = account_factory(make_simulator)(TASK_SECONDS, PROVISION_SECONDS)
-    report = account.run(update({"datasetSizeInGb": 2}), update({"datasetSizeInGb": 3}))
-    first, second = polls_after_each_write(account)
+    report = account.run(*(update({"datasetSizeInGb": size}) for size in (2, 3, 4)))
+    first, second, third = polls_after_each_write(account)
     # the database polls include the one before the next write
     assert first == (len(TASK_SCHEDULE.times(TASK_SECONDS)), 7)
-    assert second == (2, 1)
-    assert [round(done.elapsed, 3) for done in report.done] == [7.723, 7.351]
+    # one provisioning seen: its database is first polled at half of it, then 10 % apart;
+    # two that agree: halfway into the shortest's bounds, where it is done
+    assert second == (2, 6)
+    assert third == (2, 1)
+    assert [round(done.elapsed, 3) for done in report.done] == [7.723, 7.489, 7.239]

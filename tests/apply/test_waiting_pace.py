@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import FakeClock
 
 from reconciler.apply.pace import (
+    SAMPLES_KEPT,
     TASKS_KEY,
-    ActionPace,
     LearnedWaits,
     Sample,
+    agree,
     merge,
     settle_key,
     settle_schedule,
@@ -24,7 +24,6 @@ from reconciler.apply.pace import (
 from reconciler.apply.waiting import (
     MAX_POLL_DELAY,
     TASK_SCHEDULE,
-    Poller,
     Schedule,
     poll_times,
 )
@@ -85,23 +84,89 @@ def test_an_early_poll_within_a_millisecond_of_the_last_is_that_poll() -> None:
     assert schedule.next_poll(3.0) == 3.75
 
 
-@pytest.mark.parametrize(
-    "shortest", [None, Sample(0.0, 3.0)], ids=["nothing seen", "never seen pending"]
-)
-def test_a_settle_wait_without_a_lower_bound_polls_at_once(shortest: Sample | None) -> None:
-    assert settle_schedule(shortest) == Schedule()
+def test_a_settle_wait_with_nothing_seen_polls_at_once_then_grows_by_a_quarter() -> None:
+    assert settle_schedule(()) == Schedule()
 
 
-def test_a_settle_wait_polls_halfway_into_the_shortest_then_at_its_end() -> None:
-    schedule = settle_schedule(Sample(4.9, 6.1))
-    assert rounded(schedule.times(6.0)) == [5.5, 6.1]
-    assert rounded(schedule.times(5.0)) == [5.5]
+def test_a_settle_wait_never_seen_pending_polls_first_at_half_of_three_quarters_of_it() -> None:
+    assert settle_schedule([Sample(0.0, 3.0)]) == Schedule(early=(1.125,), growth=0.1)
+
+
+AGREEING = [Sample(4.9, 6.1), Sample(5.0, 6.5)]  # both could have lasted 6.1 s
+
+
+def test_samples_that_agree_are_bisected_halfway_into_the_shortest_then_at_its_end() -> None:
+    assert agree(AGREEING)
+    schedule = settle_schedule(AGREEING)
+    assert rounded(schedule.times(6.0)) == [5.55, 6.1]
+    assert rounded(schedule.times(5.0)) == [5.55]
+    assert rounded(schedule.times(7.0)) == [5.55, 6.1, 6.71, 7.381]  # then 10 % of the time
 
 
 def test_a_settle_wait_begun_late_polls_at_once() -> None:
-    schedule = settle_schedule(Sample(4.0, 6.0))
-    assert schedule.times(5.0, start=5.2) == [5.2]
-    assert rounded(schedule.times(6.5, start=5.2)) == [5.2, 6.0, 7.5]
+    schedule = settle_schedule(AGREEING)
+    assert schedule.times(5.0, start=5.8) == [5.8]
+    assert rounded(schedule.times(6.5, start=5.8)) == [5.8, 6.1, 6.71]
+
+
+@pytest.mark.parametrize(
+    ("samples", "agreed"),
+    [
+        ([], False),
+        ([Sample(4.9, 6.1)], False),
+        (AGREEING, True),
+        ([Sample(35.0, 43.8), Sample(11.0, 13.6)], False),
+        ([Sample(11.0, 13.6), Sample(13.5, 15.0), Sample(12.0, 14.0)], True),
+        ([Sample(11.0, 13.6), Sample(13.7, 15.0)], False),
+    ],
+    ids=["none", "one", "two alike", "far apart", "three overlapping", "just apart"],
+)
+def test_samples_agree_when_they_could_all_be_one_duration(
+    samples: list[Sample], agreed: bool
+) -> None:
+    assert agree(samples) is agreed
+
+
+@pytest.mark.parametrize(
+    ("samples", "first"),
+    [
+        ([Sample(35.0, 43.8)], 17.5),  # one sample: half of its lower bound
+        ([Sample(35.0, 43.8), Sample(11.0, 13.6)], 7.333),  # two: 2/3 of the shortest's
+        ([Sample(35.0, 43.8), Sample(0.0, 12.0)], 6.0),  # no lower bound: 3/4 of its upper
+        ([Sample(35.0, 43.8)] * 3 + [Sample(11.0, 13.6)], 8.8),  # four: 4/5
+    ],
+)
+def test_varying_settle_waits_first_poll_at_a_low_point_of_the_shortest(
+    samples: list[Sample], first: float
+) -> None:
+    schedule = settle_schedule(samples)
+    assert not agree(samples)
+    assert schedule.growth == 0.1
+    assert schedule.early == (pytest.approx(first, abs=1e-3),)
+
+
+@pytest.mark.parametrize("duration", [0.1, 5.0, 12.0, 12.8, 20.0, 45.0, 60.0, 600.0, 3600.0])
+@pytest.mark.parametrize(
+    "samples",
+    [[Sample(55.0, 60.0)], [Sample(35.0, 43.8), Sample(11.0, 13.6)], [Sample(0.0, 30.0)]],
+    ids=["one long sample", "varying", "never seen pending"],
+)
+def test_a_varying_settle_wait_sees_the_end_at_most_a_tenth_late_past_its_first_poll(
+    samples: list[Sample], duration: float
+) -> None:
+    schedule = settle_schedule(samples)
+    times = schedule.times(duration)
+    late = times[-1] - max(duration, times[0])
+    assert late <= max(0.5, 0.1 * times[-2] if len(times) > 1 else 0.0) + 1e-9
+    # a poll's interval is never more than 10 % of the time waited, the minimum, or 15 s
+    for before, after in itertools.pairwise(times):
+        assert after - before <= min(MAX_POLL_DELAY, max(0.5, 0.1 * before)) + 1e-9
+
+
+def test_a_lone_long_sample_no_longer_delays_a_short_wait_by_its_length() -> None:
+    # a database provisioning 12.8 s after one that took 55-60 s: seen at half the lone
+    # sample's lower bound (27.5 s), where polling halfway into its bounds saw it at 57.5 s
+    assert settle_schedule([Sample(55.0, 60.0)]).times(12.8) == [27.5]
 
 
 # -------------------------------------------------------------------- what is learned
@@ -129,11 +194,23 @@ def test_the_store_schedules_from_what_it_was_told() -> None:
     assert learned.task_schedule("update") == TASK_SCHEDULE
     assert learned.settle_schedule("update", "database") == Schedule()
     learned.record(TASKS_KEY, Sample(1.5, 2.0))
-    learned.record(settle_key("update", "database"), Sample(4.9, 6.1))
-    assert learned.task_schedule("update") == Schedule(early=(1.8,), slack=4.9, growth=0.35)
+    for sample in AGREEING:
+        learned.record(settle_key("update", "database"), sample)
+    # the task's slack is where the database wait that follows first polls
+    assert learned.task_schedule("update") == Schedule(early=(1.8,), slack=5.55, growth=0.35)
     assert learned.task_schedule("backup") == Schedule(early=(1.8,), growth=0.35)
-    assert learned.settle_schedule("update", "database") == Schedule(early=(5.5, 6.1))
+    assert learned.settle_schedule("update", "database") == Schedule(early=(5.55, 6.1), growth=0.1)
     assert learned.settle_schedule("update", "subscription") == Schedule()
+
+
+def test_the_store_keeps_the_newest_samples_of_each_key() -> None:
+    learned = LearnedWaits()
+    for n in range(SAMPLES_KEPT + 5):
+        learned.record("k", Sample(float(n), n + 1.0))
+    kept = learned.samples("k")
+    assert len(kept) == SAMPLES_KEPT == 32
+    assert kept[0] == Sample(5.0, 6.0)
+    assert learned.shortest("k") == Sample(5.0, 6.0)  # the older, shorter ones are forgotten
 
 
 def test_the_store_is_safe_to_share_between_threads() -> None:
@@ -141,14 +218,16 @@ def test_the_store_is_safe_to_share_between_threads() -> None:
 
     def lane(offset: int) -> None:
         for i in range(2000):
-            learned.record(TASKS_KEY, Sample(1.0, 2.0 + offset + i / 1000))
+            learned.record(TASKS_KEY, Sample(1.0 + offset, 2.0 + offset + i / 1000))
 
     lanes = [threading.Thread(target=lane, args=(n,)) for n in range(8)]
     for thread in lanes:
         thread.start()
     for thread in lanes:
         thread.join()
-    assert learned.shortest(TASKS_KEY) == Sample(1.0, 2.0)
+    kept = learned.samples(TASKS_KEY)
+    assert len(kept) == SAMPLES_KEPT
+    assert all(s.lower in {1.0 + n for n in range(8)} for s in kept)
 
 
 # -------------------------------------------------------------------- the task's end
@@ -186,98 +265,3 @@ def test_the_task_end_comes_from_its_stamp_kept_inside_what_polling_saw(
 )
 def test_an_unusable_task_stamp_tells_nothing(task: dict[str, Any]) -> None:
     assert task_end(task, 95.0, 100.0, 100.0, WALL) is None
-
-
-# -------------------------------------------------------------------- an action's waits
-
-
-def until(clock: FakeClock, at: float, pending: str, done: str) -> Callable[[], Any]:
-    """Return a probe pending until clock time ``at``, then done; it records each poll."""
-    polls: list[float] = []
-
-    def probe() -> tuple[str, str | None]:
-        polls.append(clock())
-        return (done, done) if clock() >= at else (pending, None)
-
-    probe.polls = polls  # type: ignore[attr-defined]
-    return probe
-
-
-def follow(
-    learned: LearnedWaits, clock: FakeClock, task_seconds: float, settle_seconds: float
-) -> tuple[list[float], list[float]]:
-    """Follow one update's task and database on ``clock``; return both waits' poll times."""
-    start = clock()
-    poller = Poller(clock=clock, sleep=clock.advance, started=start, timeout=600.0)
-    ended = start + task_seconds
-    pace = ActionPace(learned, "update", clock, wall_clock=lambda: clock() + 10.0)
-    task_probe = until(clock, ended, "processing-in-progress", "processing-completed")
-
-    def task() -> tuple[str, dict[str, str] | None]:
-        state, value = task_probe()
-        return state, None if value is None else {"timestamp": stamp(ended + 10.0)}
-
-    pace.follow_task(poller, "task t-1", "processing-completed", task)
-    assert pace.task_end == pytest.approx(ended, abs=1e-3)
-    db_probe = until(clock, ended + settle_seconds, "active-change-pending", "active")
-    pace.wait(poller, "database 1", "active", db_probe, "database")
-    task_polls = [round(t - start, 3) for t in task_probe.polls]  # type: ignore[attr-defined]
-    db_polls = [round(t - ended, 3) for t in db_probe.polls]  # type: ignore[attr-defined]
-    return task_polls, db_polls
-
-
-def bounds(learned: LearnedWaits, key: str) -> tuple[float, float]:
-    shortest = learned.shortest(key)
-    assert shortest is not None
-    return round(shortest.lower, 3), round(shortest.upper, 3)
-
-
-def test_a_repeated_kind_polls_less_and_sees_the_end_as_soon(fake_clock: FakeClock) -> None:
-    learned = LearnedWaits()
-    first = follow(learned, fake_clock, task_seconds=4.0, settle_seconds=3.0)
-    assert first == (
-        [0.5, 1.0, 1.5, 2.0, 2.5, 3.125, 3.906, 4.883],
-        [0.883, 1.383, 1.883, 2.383, 2.979, 3.723],
-    )
-    # the task's stamp says it took 4.0 s, not the 4.88 s polling alone proved
-    assert learned.shortest(TASKS_KEY) == Sample(3.90625, 4.0)
-    assert bounds(learned, settle_key("update", "database")) == (2.979, 3.723)
-    second = follow(learned, fake_clock, task_seconds=4.0, settle_seconds=3.0)
-    # the task: first at 90 % of 4.0 s, then no sooner than the provisioning's lower bound
-    # (2.979 s): seen 2.579 s late, still inside the provisioning; the database: halfway
-    # into the provisioning's bounds, where it is done
-    assert second == ([3.6, 6.579], [3.351])
-    third = follow(learned, fake_clock, task_seconds=4.0, settle_seconds=3.0)
-    assert third == ([3.6, 6.579], [3.165])  # the estimate narrows: its end is seen sooner
-    assert bounds(learned, settle_key("update", "database")) == (2.979, 3.165)
-
-
-def test_waits_before_the_task_keep_the_usual_schedule(fake_clock: FakeClock) -> None:
-    learned = LearnedWaits()
-    learned.record(settle_key("update", "database"), Sample(4.9, 6.1))
-    poller = Poller(clock=fake_clock, sleep=fake_clock.advance, started=fake_clock(), timeout=60)
-    pace = ActionPace(learned, "update", fake_clock, fake_clock)
-    probe = until(fake_clock, fake_clock() + 1.0, "active-change-pending", "active")
-    pace.wait(poller, "database 1", "active", probe, "database")
-    assert [t - probe.polls[0] for t in probe.polls] == [0.0, 0.5, 1.0]  # type: ignore[attr-defined]
-    assert learned.shortest(settle_key("update", "database")) == Sample(4.9, 6.1)
-
-
-def test_without_a_task_stamp_the_settle_wait_is_usual_and_teaches_nothing(
-    fake_clock: FakeClock,
-) -> None:
-    learned = LearnedWaits()
-    poller = Poller(clock=fake_clock, sleep=fake_clock.advance, started=fake_clock(), timeout=60)
-    pace = ActionPace(learned, "update", fake_clock, fake_clock)
-    done_at = fake_clock() + 2.0
-
-    def task() -> tuple[str, dict[str, str] | None]:
-        return ("processing-completed", {}) if fake_clock() >= done_at else ("received", None)
-
-    pace.follow_task(poller, "task t-1", "processing-completed", task)
-    assert pace.task_end is None
-    assert learned.shortest(TASKS_KEY) == Sample(1.5, 2.0)
-    probe = until(fake_clock, fake_clock() + 1.0, "active-change-pending", "active")
-    pace.wait(poller, "database 1", "active", probe, "database")
-    assert [t - probe.polls[0] for t in probe.polls] == [0.0, 0.5, 1.0]  # type: ignore[attr-defined]
-    assert learned.shortest(settle_key("update", "database")) is None
