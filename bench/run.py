@@ -21,6 +21,7 @@ from pathlib import Path
 
 import bench_apply
 import bench_diff
+import bench_parallel
 import bench_plan
 import bench_simulator
 import bench_startup
@@ -239,6 +240,7 @@ SECTIONS: tuple[tuple[str, Callable[[Sizes, list[str]], list[Row]]], ...] = (
     ("growth", growth_section),
     ("pages", bench_plan.pages_section),
     ("apply", apply_section),
+    ("apply --parallel", bench_parallel.section),
     ("start-up", startup_section),
     ("load_spec", validate_section),
     ("simulator", simulator_section),

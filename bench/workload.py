@@ -75,8 +75,9 @@ _SPEC_DATABASE = """\
 """
 
 
-def spec_text(subscriptions: int, databases: int) -> str:
-    """Return a spec naming every database of the generated account (1 in 10 drifted)."""
+def spec_text(subscriptions: int, databases: int, drift_every: int = DRIFT_EVERY) -> str:
+    """Return a spec naming every database of the generated account (1 in ``drift_every``
+    drifted: it asks for a bigger dataset)."""
     lines = ["version: 1", "subscriptions:"]
     for s in range(subscriptions):
         lines.append(f"  - id: {subscription_id(s)}")
@@ -86,7 +87,7 @@ def spec_text(subscriptions: int, databases: int) -> str:
         )
         lines.append("    databases:")
         for d in range(databases):
-            size = 2 if d % DRIFT_EVERY == 0 else 1
+            size = 2 if d % drift_every == 0 else 1
             lines.append(_SPEC_DATABASE.format(index=d, size=size).rstrip("\n"))
     return "\n".join(lines) + "\n"
 

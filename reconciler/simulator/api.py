@@ -8,7 +8,10 @@ take effect, finished deletes disappear); after it, the account is saved when it
 Checks on a write happen in the real API's order: unknown subscription/database (404),
 bad body (400), subscription not ``active`` (403 ``SUBSCRIPTION_NOT_ACTIVE``, as the real
 API answers), database not ``active`` or still busy with a queued or processing task (409
-``DATABASE_NOT_ACTIVE``), name taken (409).
+``DATABASE_NOT_ACTIVE``), name taken (409). A create, update, delete or upgrade that would
+make a fourth subscription of the account non-active is refused at submission with 429
+(:func:`~reconciler.simulator.limits.require_capacity`); resubmitting succeeds once a
+change has completed.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from typing import Any
 from reconciler.simulator import systemlog, views
 from reconciler.simulator.config import SimulatorConfig
 from reconciler.simulator.effects import advance
+from reconciler.simulator.limits import require_capacity
 from reconciler.simulator.records import Record, build_record, pick_port
 from reconciler.simulator.replies import ApiProblem, Reply
 from reconciler.simulator.seed import seed_account
 from reconciler.simulator.state import Account, load_account, save_account
 from reconciler.simulator.timeline import (
+    CHANGING_KINDS,
     database_status,
     live_databases,
     new_task,
@@ -213,7 +218,13 @@ class Simulator:
         payload: Mapping[str, Any],
         now: float,
     ) -> dict[str, Any]:
-        """Queue a task for the request's subscription; return its immediate answer body."""
+        """Queue a task for the request's subscription; return its immediate answer body.
+
+        Raises:
+            ApiProblem: 429 ``TOO_MANY_PENDING_SUBSCRIPTIONS`` (see :func:`require_capacity`).
+        """
+        if kind in CHANGING_KINDS and not payload.get("dryRun"):
+            require_capacity(self.account, request.params["subscriptionId"], now)
         task = new_task(
             self.account,
             kind=kind,
@@ -222,6 +233,7 @@ class Simulator:
             payload=payload,
             now=now,
             task_seconds=self.config.task_length(kind, database_id),
+            provision_seconds=self.config.provision_length(kind, database_id),
             force_error=request.fail_task,
         )
         self._dirty = True

@@ -33,7 +33,8 @@ class SimulatorConfig:
     per request (never with secrets). ``clock`` returns wall-clock seconds; tests inject one.
     ``seed_path`` None means the packaged example account. ``task_seconds_for``, when set,
     gives each task its own length instead of ``task_seconds``: it is called with the
-    task's kind (``create``, ``update`` …) and database id (None for a dry-run create).
+    task's kind (``create``, ``update`` …) and database id (None for a dry-run create);
+    ``provision_seconds_for`` likewise gives each task's provisioning its own length.
     ``api_key``/``api_secret`` are the pair of the API user ``user_name``; ``users`` adds
     more users (API or console). ``refuse_logs`` makes ``GET /logs`` answer 403 (key without
     access) or 412 (feature off) instead of the system log; 0 serves it. It is read on every
@@ -58,6 +59,7 @@ class SimulatorConfig:
     user_name: str = DEFAULT_USER_NAME
     users: tuple[SimUser, ...] = ()
     refuse_logs: int = 0
+    provision_seconds_for: Callable[[str, int | None], float] | None = None
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work.
@@ -96,6 +98,19 @@ class SimulatorConfig:
         seconds = float(self.task_seconds_for(kind, database_id))
         if seconds < 0:
             raise UsageError(f"simulator task_seconds_for gave a negative length for {kind}")
+        return seconds
+
+    def provision_length(self, kind: str, database_id: int | None) -> float | None:
+        """Return the provisioning length of a new task, or None for ``provision_seconds``.
+
+        Raises:
+            UsageError: ``provision_seconds_for`` returned a negative length.
+        """
+        if self.provision_seconds_for is None:
+            return None
+        seconds = float(self.provision_seconds_for(kind, database_id))
+        if seconds < 0:
+            raise UsageError(f"simulator provision_seconds_for gave a negative length for {kind}")
         return seconds
 
 

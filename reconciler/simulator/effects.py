@@ -34,7 +34,8 @@ def advance(account: Account, now: float, provision_seconds: float) -> bool:
     due = [task for task in account.tasks if task["outcome"] is None and task["endAt"] <= now]
     due.sort(key=lambda task: float(task["endAt"]))  # stable: equal ends keep submit order
     for task in due:
-        task["outcome"] = _outcome(account, task, provision_seconds)
+        own = task.get("provisionSeconds")
+        task["outcome"] = _outcome(account, task, provision_seconds if own is None else own)
         systemlog.task_ended(account, task)
     gone = [db for db in account.databases if database_status(db, now) is None]
     for record in gone:

@@ -1,9 +1,13 @@
-"""Rate limiting (fixed 60-second window per API key) and request statistics.
+"""Account-wide limits (rate, concurrent changes) and request statistics.
 
 The real API allows 400 requests a minute per key and answers 429 beyond that, with the
 delay in ``x-rate-limit-retry-after-seconds`` (Redis's "Use the REST API" documentation and
 its support article on 429 errors); the Go SDK (``internal/http_client.go``) reads
 ``X-Rate-Limit-Remaining``. Statistics count API requests per ``METHOD /route-template``.
+
+At most three subscriptions of an account may be non-active (changing) at once; the API
+answers a write beyond that with 429 and the message of :data:`TOO_MANY_CHANGES` (its
+OpenAPI 429 description): the request is refused at submission, not queued.
 """
 
 from __future__ import annotations
@@ -16,10 +20,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.simulator.faults import Fault
+from reconciler.simulator.replies import ApiProblem
+from reconciler.simulator.state import Account
+from reconciler.simulator.timeline import MAX_CHANGING_SUBSCRIPTIONS, changing_subscriptions
 
 WINDOW_SECONDS = 60.0
 # Kinds of injected faults, as counted in the statistics.
 FAULT_KINDS = tuple(fault.value for fault in Fault)
+# The OpenAPI description of the API's 429 on writes (its stray closing parenthesis dropped).
+TOO_MANY_CHANGES = (
+    "Too many resources are concurrently created / updated / deleted in the account. "
+    "Please re-submit API requests after resource changes are completed"
+)
+
+
+def require_capacity(account: Account, subscription_id: int, now: float) -> None:
+    """Refuse a change that would make a fourth subscription non-active at once.
+
+    A subscription already changing may take more changes.
+
+    Raises:
+        ApiProblem: 429 ``TOO_MANY_PENDING_SUBSCRIPTIONS`` when
+            :data:`~reconciler.simulator.timeline.MAX_CHANGING_SUBSCRIPTIONS` other
+            subscriptions are changing.
+    """
+    changing = changing_subscriptions(account, now)
+    if subscription_id not in changing and len(changing) >= MAX_CHANGING_SUBSCRIPTIONS:
+        raise ApiProblem(429, "TOO_MANY_PENDING_SUBSCRIPTIONS", TOO_MANY_CHANGES)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ COMMAND_TYPES: Mapping[str, str] = {
 }
 # Status requests only read; they do not wait in the account's write queue.
 UNQUEUED_KINDS = ("backup-status", "import-status")
+# Writes that create, update or delete a resource: each makes its subscription non-active
+# (changing) from submission until its provisioning ends.
+CHANGING_KINDS = ("create", "update", "delete", "upgrade")
+# At most this many subscriptions of an account may be non-active at once.
+MAX_CHANGING_SUBSCRIPTIONS = 3
 
 
 def iso_time(at: float) -> str:
@@ -89,12 +94,14 @@ def new_task(
     payload: Mapping[str, Any],
     now: float,
     task_seconds: float,
+    provision_seconds: float | None = None,
     force_error: bool = False,
 ) -> dict[str, Any]:
     """Create, schedule and store a task; return its record.
 
     A queued task's processing starts at the later of 0.3T after submission and the end
-    of the account's previous task, and lasts 0.7T.
+    of the account's previous task, and lasts 0.7T. ``provision_seconds``, when given, is
+    how long the database then stays pending (else the simulator's setting applies).
     """
     queued = kind not in UNQUEUED_KINDS
     earliest_start = now + RECEIVED_FRACTION * task_seconds
@@ -116,6 +123,8 @@ def new_task(
         "forceError": force_error,
         "outcome": None,
     }
+    if provision_seconds is not None:
+        task["provisionSeconds"] = provision_seconds
     account.add_task(task)
     return task
 
@@ -170,3 +179,35 @@ def unfinished_write(
         ),
         None,
     )
+
+
+def is_provisioning(record: Mapping[str, Any], at: float) -> bool:
+    """Return True while the database is in a pending status (after a task, before active)."""
+    pending_until = record.get("pendingUntil")
+    return bool(record.get("pendingStatus")) and pending_until is not None and at < pending_until
+
+
+def changing_subscriptions(account: Account, now: float) -> set[int]:
+    """Return the ids of the subscriptions that are non-active (changing) at ``now``.
+
+    A subscription changes while its status is not ``active``, while one of its databases
+    provisions, and while a create, update, delete or upgrade on it (not a dry run) is
+    queued or processing: that task will make it change, so it holds its place from
+    submission.
+    """
+    changing = {
+        int(sub["id"])
+        for sub in account.subscriptions
+        if subscription_status(account, sub, now) != "active"
+    }
+    changing.update(
+        int(db["subscriptionId"]) for db in account.databases if is_provisioning(db, now)
+    )
+    changing.update(
+        int(task["subscriptionId"])
+        for task in account.tasks
+        if task["outcome"] is None
+        and task["kind"] in CHANGING_KINDS
+        and not task["payload"].get("dryRun")
+    )
+    return changing
