@@ -13,6 +13,7 @@ Phases of a task of length T (``task_seconds``) with a free queue::
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -43,8 +44,12 @@ CHANGING_KINDS = ("create", "update", "delete", "upgrade")
 MAX_CHANGING_SUBSCRIPTIONS = 3
 
 
+@functools.lru_cache(maxsize=4096)
 def iso_time(at: float) -> str:
-    """Return ``at`` as the API writes resource times: ISO-8601 UTC, whole seconds."""
+    """Return ``at`` as the API writes resource times: ISO-8601 UTC, whole seconds.
+
+    Cached: a page of databases repeats the same few times (creation, the volatile tick).
+    """
     return datetime.fromtimestamp(at, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
