@@ -73,8 +73,8 @@ class State:
 
 @dataclass(frozen=True)
 class Limit:
-    """The best schedule found, the best greedy one, the proven lower bound, and whole
-    subscriptions on three lanes with no polling delay (seconds)."""
+    """The best schedule found, the best greedy one, the proven lower bound, and
+    ``apply --parallel 3``'s scheduling with no polling delay (seconds)."""
 
     wall: float
     greedy: float
@@ -148,24 +148,29 @@ def greedy(chains: Chains, priority: Sequence[int], at: float = 0.0) -> float:
     return max(state.done)
 
 
-def subscription_lanes(chains: Chains, lanes: int = MAX_CHANGING, at: float = 0.0) -> float:
-    """Return the makespan of whole subscriptions on ``lanes`` lanes, with no polling delay.
+def scheduler_lanes(chains: Chains, lanes: int = MAX_CHANGING, at: float = 0.0) -> float:
+    """Return the makespan of ``apply --parallel``'s scheduling with no polling delay.
 
-    Each lane takes the next subscription (in order) and submits its actions one after
-    another, each the moment the previous one is done; the queue is shared as above. This
-    is what one lane per subscription achieves at best, for comparison with the limit.
+    As ``reconciler.apply.parallel`` does: a free lane takes the next action of the free
+    subscription (no other lane on it) with the most actions left (every action here is an
+    update: one weight), ties in subscription order, and submits it the moment it may; the
+    lane is free again when that action is done. A lane finding nothing free ends. This is
+    what the executor would achieve if it noticed every end at once.
     """
     state = start_state(chains, at)
-    waiting = list(range(len(chains)))
-    active = {waiting.pop(0): at for _ in range(min(lanes, len(waiting)))}  # sub → lane free
-    while active:
-        placed = [(place(chains, state, sub, free), sub) for sub, free in active.items()]
-        state, sub = min(placed, key=lambda p: (p[0].last_submit, p[1]))
-        if state.next_index[sub] < len(chains[sub]):
-            continue
-        del active[sub]
-        if waiting:
-            active[waiting.pop(0)] = state.done[sub]  # the lane is free once sub is done
+    lane_free = [at] * min(lanes, len(chains))
+    busy_until = [at] * len(chains)
+    while lane_free:
+        now = min(lane_free)
+        lane_free.remove(now)
+        left = [len(c) - i for c, i in zip(chains, state.next_index, strict=True)]
+        free = [s for s in range(len(chains)) if left[s] and busy_until[s] <= now]
+        if not free:
+            continue  # the lane ends; the busy subscriptions' own lanes go on
+        sub = max(free, key=lambda s: (left[s], -s))
+        state = place(chains, state, sub, now)
+        busy_until[sub] = state.done[sub]
+        lane_free.append(state.done[sub])
     return max(state.done) - at
 
 
@@ -206,4 +211,4 @@ def physical_limit(chains: Chains, at: float = 0.0, restarts: int = 3) -> Limit:
     searched = min(local_search(chains, seed, SEARCH_ITERATIONS, at) for seed in range(restarts))
     best = min(greedy_best, searched)
     bound = lower_bound(chains, start_state(chains, at)) - at
-    return Limit(best - at, greedy_best - at, bound, subscription_lanes(chains, at=at))
+    return Limit(best - at, greedy_best - at, bound, scheduler_lanes(chains, at=at))

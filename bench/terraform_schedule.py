@@ -34,13 +34,15 @@ from typing import Any
 from bench_apply import _status_probe, _task_probe, sdk_delays, state_change_delays
 
 from reconciler.cloud.client import ApiClient
-from reconciler.errors import RateLimitedError
+from reconciler.errors import AccountBusyError, RateLimitedError
 from reconciler.plan import PlannedAction
 
 PARALLELISM = 10
 SDK_429_ATTEMPTS = 10
 SDK_429_CAP = 60.0
 GIVE_UP_AFTER = 6 * 3600.0  # StateChangeConf's SafetyTimeout
+# The SDK retries every 429 alike; reconciler's client tells the account busy apart.
+ANY_429 = (RateLimitedError, AccountBusyError)
 
 
 @dataclass
@@ -116,13 +118,13 @@ def sdk_call(request: Callable[[], Any]) -> Generator[Any, None, Any]:
     """Send through the Go SDK's HTTP layer: a 429 is retried after 1, 2, 4 … s, 10 tries.
 
     Raises:
-        RateLimitedError: the 10th answer was a 429 too.
+        RateLimitedError, AccountBusyError: the 10th answer was a 429 too.
     """
     delay = 1.0
     for attempt in range(1, SDK_429_ATTEMPTS + 1):
         try:
             return request()
-        except RateLimitedError:
+        except ANY_429:
             if attempt == SDK_429_ATTEMPTS:
                 raise
         yield delay
@@ -174,7 +176,7 @@ def update(
         yield from poll(_task_probe(client, answer["taskId"]), sdk_delays())
         yield from poll(_status_probe(client, db_path), state_change_delays())
         yield from poll(_status_probe(client, sub_path), state_change_delays())
-    except (RateLimitedError, RuntimeError) as exc:
+    except (*ANY_429, RuntimeError) as exc:
         outcome.failed += 1
         outcome.errors.append(f"{action.name}: {exc}")
     yield Release(sub_lock)

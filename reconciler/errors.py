@@ -18,6 +18,7 @@ messages and exit codes in one place (:func:`reconciler.cli.main`).
      1    │   ├── AuthenticationError   401 / 403
      1    │   ├── NotFoundError         404
      1    │   ├── ConflictError         409 (name exists, resource not active)
+     1    │   │   └── AccountBusyError  429 to a write: too many subscriptions changing at once
      1    │   ├── RateLimitedError      429 that outlasted the retries
      1    │   ├── ApiUnavailableError   connection errors and 5xx that outlasted the retries
      1    │   ├── UnknownOutcomeError   a write whose answer was lost; its effect is unknown
@@ -133,6 +134,14 @@ class NotFoundError(ApiError):
 
 class ConflictError(ApiError):
     """409: a name conflict, or the resource is not active."""
+
+
+class AccountBusyError(ConflictError):
+    """429 to a write: the account has too many subscriptions changing at once.
+
+    Not the request rate: the write was refused at submission (nothing was queued), and it
+    can pass once other changes complete, minutes later. A "not now", like a 409.
+    """
 
 
 class RateLimitedError(ApiError):

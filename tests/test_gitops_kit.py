@@ -436,9 +436,10 @@ HEAD_REF = "refs%2Fmerge-requests%2F7%2Fhead"
 
 
 class FakeGitLab(http.server.BaseHTTPRequestHandler):
-    """Notes of merge request 7 (two pages) and a plan artifact on its head ref."""
+    """Notes of merge request 7 (two pages), a plan artifact on its head ref, issues."""
 
     notes: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
     calls: list[str]
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -465,6 +466,8 @@ class FakeGitLab(http.server.BaseHTTPRequestHandler):
             self._json(self.notes[:1], {"X-Next-Page": "2"})
         elif self.path.startswith(f"{base}/merge_requests/7/notes?per_page=100&page=2"):
             self._json(self.notes[1:], {"X-Next-Page": ""})
+        elif self.path.startswith(f"{base}/issues?state=opened&in=title&search="):
+            self._json([i for i in self.issues if i["state"] == "opened"])
         elif self.path == f"{base}/repository/commits/abc123/merge_requests":
             self._json([{"iid": 7, "state": "merged"}])
         elif self.path == f"{base}/jobs/artifacts/{HEAD_REF}/raw/plan.json?job=reconciler-plan":
@@ -479,9 +482,22 @@ class FakeGitLab(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.calls.append(f"POST {self.path}")
+        if "/issues" in self.path:
+            self._post_issue(self._body())
+            return
         note = {"id": 100 + len(self.notes), "body": self._body()["body"]}
         self.notes.append(note)
         self._json(note)
+
+    def _post_issue(self, body: dict[str, Any]) -> None:
+        if self.path.endswith("/issues"):
+            issue = {"iid": len(self.issues) + 1, "state": "opened", "notes": [], **body}
+            self.issues.append(issue)
+            self._json(issue)
+            return
+        iid = int(self.path.split("/issues/")[1].split("/")[0])
+        self.issues[iid - 1]["notes"].append(body["body"])
+        self._json({"id": 1})
 
     def do_PUT(self) -> None:
         self.calls.append(f"PUT {self.path}")
@@ -494,7 +510,15 @@ class FakeGitLab(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gitlab() -> Iterator[tuple[type[FakeGitLab], dict[str, str]]]:
-    handler = type("Handler", (FakeGitLab,), {"notes": [{"id": 1, "body": "LGTM"}], "calls": []})
+    handler = type(
+        "Handler",
+        (FakeGitLab,),
+        {
+            "notes": [{"id": 1, "body": "LGTM"}],
+            "issues": [{"iid": 1, "state": "closed", "title": DRIFT_TITLE, "notes": []}],
+            "calls": [],
+        },
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -551,6 +575,22 @@ def test_gitlab_note_is_created_once_then_updated(
     assert [c.split("?")[0] for c in handler.calls].count(
         "POST /api/v4/projects/group%2Fproject/merge_requests/7/notes"
     ) == 1
+
+
+DRIFT_TITLE = "reconciler: the live account has drifted from the specs"
+
+
+def test_gitlab_drift_issue_is_opened_once_then_commented_on(
+    gitlab: tuple[type[FakeGitLab], dict[str, str]], tmp_path: Path
+) -> None:
+    handler, env = gitlab
+    (tmp_path / "drift.md").write_text("### reconciler plan\n\n**History**\n", encoding="utf-8")
+    assert _gitlab_mr(env, tmp_path, "drift-issue", "drift.md").stdout == "opened issue #2\n"
+    assert _gitlab_mr(env, tmp_path, "drift-issue", "drift.md").stdout == "commented on issue #2\n"
+    body = "### reconciler plan\n\n**History**\n\n<sub>[pipeline](https://gitlab.example/p/1)</sub>"
+    assert [(i["iid"], i["state"]) for i in handler.issues] == [(1, "closed"), (2, "opened")]
+    assert (handler.issues[1]["title"], handler.issues[1]["description"]) == (DRIFT_TITLE, body)
+    assert handler.issues[1]["notes"] == [body]
 
 
 def test_gitlab_fetch_plan(gitlab: tuple[type[FakeGitLab], dict[str, str]], tmp_path: Path) -> None:

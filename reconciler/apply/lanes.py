@@ -1,4 +1,4 @@
-"""Lanes of a parallel apply: one per subscription at a time, each a thread.
+"""Lanes of a parallel apply: each a thread, with one subscription's action at a time.
 
 The API works on at most three subscriptions that are not ``active`` at once (the others'
 writes are refused until one settles), so at most :data:`MAX_PARALLEL` lanes run.

@@ -1,11 +1,17 @@
-"""Apply several subscriptions at once: one lane per subscription, at most three lanes.
+"""Apply several subscriptions at once: up to three lanes, one action at a time each.
 
 The API's unit of concurrency is the subscription: within one, actions run strictly one
 after another and in plan order (deletes last, as planned); across subscriptions, the
-provisioning that follows each task runs side by side. So the plan's actions are grouped by
-subscription (in order of first appearance) and each lane takes the next subscription not
-started yet and runs its actions, with the run's shared state (ids of new databases, the
-tasks this run started, the subscriptions checked for other runs' work).
+provisioning that follows each task runs side by side, with at most three subscriptions
+changing at once. So the plan's actions are grouped by subscription (in order of first
+appearance), and a lane takes one *action* at a time: the next action of a subscription no
+other lane is working on, choosing among those free subscriptions the one with the most
+work left (:func:`remaining_work`; ties to the first in plan order). A subscription is
+under way in at most one lane, so never more subscriptions change at once than there are
+lanes. Taking the longest remaining work first keeps the long subscriptions from being
+left to run alone at the end (a lane that kept a whole subscription could not switch).
+The lanes share the run's state (ids of new databases, the tasks this run started, the
+subscriptions checked for other runs' work, the writes awaiting their answer).
 
 A failure (or a refusal) in one lane stops every lane from *starting* another action; the
 actions in flight run to their end, bounded by the usual timeouts. A stop request (the
@@ -20,7 +26,6 @@ failed, interrupted and not started.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -30,7 +35,20 @@ from reconciler.apply.lanes import RunLanes
 from reconciler.apply.progress import LockedProgress
 from reconciler.apply.report import ActionSummary, ApplyReport
 from reconciler.errors import ApplyFailedError, ApplyInterruptedError, ReconcilerError
-from reconciler.plan import PlannedAction
+from reconciler.plan import ActionKind, PlannedAction
+
+#: The weight of an action in a subscription's remaining work: 2 for the kinds whose task
+#: is followed by provisioning (the database changes, often for tens of seconds), 1 for
+#: the short ones (a backup, tags).
+KIND_WEIGHTS = {
+    ActionKind.CREATE: 2,
+    ActionKind.UPDATE: 2,
+    ActionKind.UPGRADE: 2,
+    ActionKind.IMPORT: 2,
+    ActionKind.DELETE: 2,
+    ActionKind.BACKUP: 1,
+    ActionKind.TAG: 1,
+}
 
 
 def apply_in_lanes(
@@ -44,7 +62,7 @@ def apply_in_lanes(
         BaseException: what a lane raised that was not a ReconcilerError (KeyboardInterrupt).
     """
     run = _ParallelRun(context, actions, parallel)
-    lanes = min(parallel, len(run.queue))
+    lanes = min(parallel, len(run.pending))
     try:
         run_lanes([run.lane] * lanes)
     except BaseException:
@@ -61,8 +79,13 @@ def subscription_groups(actions: Sequence[PlannedAction]) -> list[list[int]]:
     return list(groups.values())
 
 
+def remaining_work(actions: Sequence[PlannedAction], indices: Sequence[int]) -> int:
+    """Return the estimated work of actions ``indices``: their :data:`KIND_WEIGHTS` summed."""
+    return sum(KIND_WEIGHTS[actions[i - 1].kind] for i in indices)
+
+
 class _ParallelRun:
-    """The lanes' shared queue of subscriptions, stop flags and report."""
+    """The lanes' shared work (each subscription's actions left), stop flags and report."""
 
     def __init__(
         self, context: ApplyContext, actions: Sequence[PlannedAction], parallel: int
@@ -77,15 +100,22 @@ class _ParallelRun:
             context, progress=LockedProgress(context.progress), stop_requested=self._stopping
         )
         self.actions = actions
-        self.queue = deque(subscription_groups(actions))
+        #: each subscription's actions not started yet, in plan order; subscriptions in
+        #: plan order of their first action
+        self.pending = subscription_groups(actions)
+        self._busy: set[int] = set()  # positions in ``pending`` with an action under way
         self.runner = ActionRunner(self.context, RunState(), actions)
         self.report = ApplyReport(started_at=context.wall_clock(), parallel=parallel)
 
     def lane(self) -> None:
-        """Take subscriptions until none is left or the run stops; never raises."""
+        """Take actions until none is free or the run stops; never raises.
+
+        A lane that finds no free subscription with work left ends: the subscriptions still
+        with work are under way in other lanes, which go on with them.
+        """
         try:
-            while (indices := self._take()) is not None:
-                self._run_subscription(indices)
+            while (taken := self._take()) is not None:
+                self._run_next(*taken)
         except BaseException as exc:  # raised again by finish()
             with self._lock:
                 self._crash = self._crash or exc
@@ -129,22 +159,36 @@ class _ParallelRun:
         """Should a lane start nothing more? (a stop, or a failure anywhere)."""
         return self._halted or self._stopping()
 
-    def _take(self) -> list[int] | None:
-        """Return the next subscription's action indices, or None when the lane is done."""
-        if self._halting():
-            return None
-        with self._lock:
-            return self.queue.popleft() if self.queue else None
+    def _take(self) -> tuple[int, int] | None:
+        """Claim the free subscription with the most work left; return it and its next action.
 
-    def _run_subscription(self, indices: list[int]) -> None:
-        """Run one subscription's actions in order until one does not end done."""
-        for index in indices:
+        Returns ``(position in pending, plan index)``, or None when the run stops or no
+        subscription is both free and with work left.
+        """
+        with self._lock:
             if self._halting():
-                return
+                return None
+            free = [p for p, left in enumerate(self.pending) if left and p not in self._busy]
+            if not free:
+                return None
+            taken = max(free, key=lambda p: (remaining_work(self.actions, self.pending[p]), -p))
+            self._busy.add(taken)
+            return taken, self.pending[taken][0]
+
+    def _run_next(self, position: int, index: int) -> None:
+        """Run action ``index``, the next of subscription ``position``; then free it.
+
+        An action that does not end done leaves its subscription's later actions unstarted.
+        """
+        done = False
+        try:
             end = self.runner.execute(index)
             self._record(end)
-            if end.outcome.status != "done":
-                return
+            done = end.outcome.status == "done"
+        finally:
+            with self._lock:
+                self.pending[position] = self.pending[position][1:] if done else []
+                self._busy.discard(position)
 
     def _record(self, end: ActionEnd) -> None:
         """Add ``end`` to the report; a failure halts every lane."""

@@ -14,6 +14,9 @@ during at most :data:`UNKNOWN_OUTCOME_GRACE` seconds:
   ``deleting``, the tags as sent. A backup or an import leaves no such trace.
 
 Only when neither shows up is the request sent again, at most :data:`MAX_SENDS` times in all.
+With ``apply --parallel``, while another lane awaits the answer to a write, no listed task is
+taken for ours (it may be that lane's), and a write without a trace is not sent again: its
+outcome stays unknown and the step fails, saying so.
 
 A write refused with a 409 or a 403 is decided by re-reading, never by the answer's text
 (its body may be JSON of any shape, HTML, plain text or empty):
@@ -28,6 +31,13 @@ A write refused with a 409 or a 403 is decided by re-reading, never by the answe
   ``…PENDING``); a 403 while all is quiet is a refusal waiting will not change (a key that
   may not write, a source-IP rule) and fails at once.
 
+A write refused with a 429 because the account is busy (at most three subscriptions may be
+changing at once; :class:`reconciler.errors.AccountBusyError`) is a "not now" too, decided by
+the client from the answer alone: nothing is re-read, the step waits (:func:`busy_wait`) and
+sends it again, within the busy timeout. Re-sending is safe because the API refuses such a
+write at submission: no task was queued and nothing changed, so the same request is simply
+asked again. A timeout names the cause (:func:`refusal_reason`).
+
 A backup before delete of a database already being deleted has nothing left to back up
 (:meth:`Recovery.being_deleted`).
 """
@@ -41,9 +51,16 @@ from typing import Any
 
 from reconciler.apply.context import ActionScope
 from reconciler.apply.kinds import KINDS, KindRules, request_body
-from reconciler.apply.others import DONE_BY_OTHERS, account_tasks, unfinished_of_others
-from reconciler.cloud import database_pages, paths, tasks
+from reconciler.apply.others import (
+    DONE_BY_OTHERS,
+    account_tasks,
+    refusal_text,
+    unfinished_of_others,
+)
+from reconciler.apply.waiting import poll_delay
+from reconciler.cloud import busy_delay, database_pages, paths, tasks
 from reconciler.errors import (
+    AccountBusyError,
     ApiError,
     AuthenticationError,
     ConflictError,
@@ -59,6 +76,30 @@ TASK_CLOCK_SKEW = 60.0  # tolerated difference between our clock and the API's
 _ADOPTED = "the name was taken by a database being created (an earlier run?); adopted"
 _BUSY_TYPES = ("NOT_ACTIVE", "PENDING")  # 403 types that say "not now"
 _IN_PLACE = "answer lost; the change was in place"
+#: Why a write refused with :class:`AccountBusyError` waits.
+ACCOUNT_BUSY_REASON = "the account has three subscriptions changing, the most it allows at once"
+
+
+def refusal_reason(error: ApiError) -> str:
+    """Return why a write was refused, as a timeout quotes it.
+
+    That is the API's answer, preceded by the cause in plain words when it is the account
+    busy with other subscriptions' changes.
+    """
+    answer = refusal_text(error)
+    return f"{ACCOUNT_BUSY_REASON} ({answer})" if isinstance(error, AccountBusyError) else answer
+
+
+def busy_wait(error: ApiError, waited: float) -> tuple[str, float]:
+    """Return what a write refused as "not now" waits for (progress text) and how long.
+
+    ``waited`` is the time since the first refusal. The account busy with other
+    subscriptions waits :func:`reconciler.cloud.busy_delay` (provisioning takes minutes);
+    any other refusal the usual :func:`reconciler.apply.waiting.poll_delay`.
+    """
+    if isinstance(error, AccountBusyError):
+        return f"{ACCOUNT_BUSY_REASON}; waiting to send again", busy_delay(waited)
+    return f"refused ({refusal_text(error)}), waiting to retry", poll_delay(waited)
 
 
 @dataclass(frozen=True)
@@ -104,8 +145,8 @@ class Recovery:
         found = poller.watch(self._trace_probe(sent_at, db_id, sub_raw), until=until).value
         if found is not None:
             return found
-        if sends >= MAX_SENDS or poller.clock() >= poller.deadline:
-            raise exc
+        if sends >= MAX_SENDS or poller.clock() >= poller.deadline or self._lanes_sending():
+            raise exc  # another lane's unanswered write may have started our task: never resend
         log.warning(
             "no trace of the lost %s after %.0fs; sending it again",
             exc.method,
@@ -125,7 +166,11 @@ class Recovery:
             if listed is not None and not looked:
                 looked = True
                 self._ignore_finished(listed)
-            task_id = self._pick_task(listed or [], sent_at, db_id)
+            # Another lane's write whose answer is not in yet may have started a task of the
+            # same type: no task is taken for ours until its id is known to the run.
+            task_id = (
+                None if self._lanes_sending() else self._pick_task(listed or [], sent_at, db_id)
+            )
             if task_id is not None:
                 how = f"followed task {task_id}" if task_id else "the change was in place"
                 return "task found", Trace(f"answer lost; {how}", task_id=task_id)
@@ -133,6 +178,11 @@ class Recovery:
             return ("change found", change) if change is not None else ("no trace yet", None)
 
         return probe
+
+    def _lanes_sending(self) -> bool:
+        """True while another lane (``apply --parallel``) awaits the answer to a write."""
+        scope = self._scope
+        return bool(scope.state.sending - {scope.action.subscription_id})
 
     def _list_tasks(self) -> list[Mapping[str, Any]] | None:
         """Return the account's tasks (``GET /tasks``), or None when they cannot be listed."""
@@ -196,7 +246,8 @@ class Recovery:
         """Decide what a write refused with a 409 or a 403 means, by re-reading.
 
         Returns the database adopted by a create whose name a database of the subscription
-        holds, or None for "not now" (wait for the resources and send again).
+        holds, or None for "not now" (wait for the resources and send again). The account
+        busy (:class:`AccountBusyError`) is "not now" without re-reading: the 429 says so.
 
         Raises:
             AuthenticationError: ``exc``, a 401 (the key was refused), or a 403 while
@@ -204,6 +255,8 @@ class Recovery:
         """
         if exc.status == 401:
             raise exc
+        if isinstance(exc, AccountBusyError):
+            return None
         if self._rules.creates:
             db_id = self._find_by_name()
             if db_id is not None:

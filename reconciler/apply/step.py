@@ -16,11 +16,12 @@ For each action (as Terraform does it):
 What differs between kinds is read from :data:`reconciler.apply.kinds.KINDS`. Before this
 run's first write to a subscription, other runs' unfinished tasks are waited out
 (:mod:`reconciler.apply.others`). A write refused with a 409 (or a 403 that re-reads as
-"not active") means "not now": wait for the resources to be active and send again, within
-the busy timeout; a timeout quotes the API's last answer. A lost answer and a create's name
-clash are decided by :class:`reconciler.apply.recovery.Recovery`, by re-reading. A delete
-whose database someone else deleted meanwhile is done, with a note; so is an update or an
-upgrade refused as a bad request while a re-read shows its change made.
+"not active", or a 429 saying three other subscriptions are changing) means "not now": wait
+for the resources to be active and send again, within the busy timeout; a timeout quotes
+the API's last answer. A lost answer and a create's name clash are decided by
+:class:`reconciler.apply.recovery.Recovery`, by re-reading. A delete whose database someone
+else deleted meanwhile is done, with a note; so is an update or an upgrade refused as a bad
+request while a re-read shows its change made.
 """
 
 from __future__ import annotations
@@ -32,17 +33,11 @@ from typing import Any
 
 from reconciler.apply.context import ActionScope, ApplyContext, RunState
 from reconciler.apply.kinds import KINDS, Seen, Settle
-from reconciler.apply.others import DELETED_BY_OTHERS, refusal_text, wait_for_others
+from reconciler.apply.others import DELETED_BY_OTHERS, wait_for_others
 from reconciler.apply.pace import ActionPace
-from reconciler.apply.recovery import Recovery, Trace
+from reconciler.apply.recovery import Recovery, Trace, busy_wait, refusal_reason
 from reconciler.apply.report import ActionOutcome, ActionSummary
-from reconciler.apply.waiting import (
-    Poller,
-    early_misses,
-    poll_delay,
-    status_probe,
-    task_probe,
-)
+from reconciler.apply.waiting import Poller, early_misses, status_probe, task_probe
 from reconciler.cloud import paths, tasks
 from reconciler.errors import (
     ApiError,
@@ -352,13 +347,14 @@ class ActionStep:
         """Wait before sending a refused request again; time out at the busy deadline."""
         poller = self._busy_poller(refusal)
         now = self._now()
-        answer = refusal_text(refusal.error)
         if now >= poller.deadline:
             raise self._still_refused(refusal)
         error = refusal.error
-        log.info("%s %s refused (%s); waiting to send again", error.method, error.path, answer)
-        self.scope.status(f"refused ({answer}), waiting to retry")
-        poller.pause(min(poll_delay(now - refusal.since), poller.deadline - now))
+        waiting, delay = busy_wait(error, now - refusal.since)
+        reason = refusal_reason(error)
+        log.info("%s %s refused (%s); waiting to send again", error.method, error.path, reason)
+        self.scope.status(waiting)
+        poller.pause(min(delay, poller.deadline - now))
 
     def _busy_poller(self, refusal: Refusal) -> Poller:
         return self.scope.busy_poller(refusal.since, self._on_state)
@@ -366,7 +362,7 @@ class ActionStep:
     def _still_refused(self, refusal: Refusal, still: str = "") -> WaitTimeoutError:
         """Return the timeout of a write still refused: it quotes the API's last answer."""
         error = refusal.error
-        answer = "; ".join(x for x in (refusal_text(error), still) if x)
+        answer = "; ".join(x for x in (refusal_reason(error), still) if x)
         seconds = self._busy_poller(refusal).timeout
         return WaitTimeoutError(f"{error.method} {error.path}", "accepted", answer, seconds)
 

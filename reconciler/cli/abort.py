@@ -10,6 +10,7 @@ answer unknown) or the task it was following, and the actions not started.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,9 @@ class RunTracker:
 
     In a parallel run (``parallel`` > 1) each lane is a thread with an action of its own
     under way: what is under way is kept per thread, and the report names every lane's.
+    A thread is told apart by a number of its own (thread-local), not by its ident: Python
+    gives a new thread the ident of one that has ended, and a lane that ended with an
+    action under way must not lose it to the next thread.
     """
 
     def __init__(
@@ -45,7 +49,10 @@ class RunTracker:
         self._started_at = wall_clock()
         self._done: list[ActionOutcome] = []
         self._stopped: list[ActionOutcome] = []  # failed, or interrupted after a write
-        self._lanes: dict[int, _Lane] = {}  # thread ident -> its action under way
+        self._lanes: dict[int, _Lane] = {}  # thread number -> its action under way
+        self._threads = threading.local()  # .number: the calling thread's
+        self._numbers = itertools.count(1)
+        self._numbering = threading.Lock()
 
     # --- the client the executor uses ---------------------------------------------------
 
@@ -74,7 +81,7 @@ class RunTracker:
 
     def action_started(self, index: int, total: int, action: PlannedAction) -> None:
         """Remember the action under way; pass on."""
-        self._lanes[threading.get_ident()] = _Lane(index, action, self._clock())
+        self._lanes[self._thread()] = _Lane(index, action, self._clock())
         self._progress.action_started(index, total, action)
 
     def action_status(self, action: PlannedAction, status_text: str, elapsed: float) -> None:
@@ -83,7 +90,7 @@ class RunTracker:
 
     def action_finished(self, action: PlannedAction, outcome: ActionOutcome) -> None:
         """Remember a finished action; pass on."""
-        lane = self._lanes.pop(threading.get_ident(), None)
+        lane = self._lanes.pop(self._thread(), None)
         if outcome.status == "done":
             self._done.append(outcome)
         elif outcome.status == "failed" or (lane is not None and lane.wrote):
@@ -112,9 +119,17 @@ class RunTracker:
         report.finished_at = self._wall_clock()
         return report
 
+    def _thread(self) -> int:
+        """Return the calling thread's number (given at its first call, never reused)."""
+        number: int | None = getattr(self._threads, "number", None)
+        if number is None:
+            with self._numbering:
+                number = self._threads.number = next(self._numbers)
+        return number
+
     def _lane(self) -> _Lane:
         """Return the calling thread's action under way (a blank one between actions)."""
-        return self._lanes.get(threading.get_ident()) or _Lane(0, None, 0.0)
+        return self._lanes.get(self._thread()) or _Lane(0, None, 0.0)
 
 
 class _Lane:

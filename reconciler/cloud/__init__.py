@@ -6,7 +6,8 @@
   :class:`TransportError` (plain values; a fake transport needs nothing else).
 - :mod:`~reconciler.cloud.transport` — :class:`RequestsTransport`, the real transport and the
   only module importing ``requests``/``urllib3`` (GET retries, writes sent once).
-- :mod:`~reconciler.cloud.ratelimit` — the wait after a 429 and the request budget.
+- :mod:`~reconciler.cloud.ratelimit` — the wait after a 429 and the request budget; which
+  429 is the account busy changing other subscriptions (:func:`busy_delay`: its wait).
 - :mod:`~reconciler.cloud.paths` — every path the tool calls.
 - :mod:`~reconciler.cloud.pages` — the paged database list and the shapes of API answers.
 - :mod:`~reconciler.cloud.errorbody` — error answers made into short, scrubbed lines.
@@ -22,6 +23,7 @@ from reconciler.cloud.client import DEFAULT_API_URL, ApiClient, check_api_url
 from reconciler.cloud.history import LogRead, read_key_name, read_system_log
 from reconciler.cloud.lookups import AccountLookups, Offered
 from reconciler.cloud.pages import database_pages
+from reconciler.cloud.ratelimit import busy_delay
 from reconciler.cloud.reader import read_live
 from reconciler.cloud.tags import read_tags, tags_body, tags_of, with_tags
 from reconciler.cloud.transport import RequestsTransport
@@ -37,6 +39,7 @@ __all__ = [
     "RequestsTransport",
     "Transport",
     "TransportError",
+    "busy_delay",
     "check_api_url",
     "database_pages",
     "paths",

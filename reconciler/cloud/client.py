@@ -10,6 +10,10 @@ Every transport failure and every non-2xx answer is translated here, once:
 * A 429 means "not processed", so every method is re-sent after the wait the API asks for
   (see :mod:`reconciler.cloud.ratelimit`), up to ``rate_limit_wait_max`` seconds in total;
   ``X-Rate-Limit-Remaining`` feeds a budget that pauses before the next request once spent.
+* Except a 429 to a write that says the account is busy changing other subscriptions
+  (:func:`~reconciler.cloud.ratelimit.account_busy`): that raises
+  :class:`AccountBusyError` at once, since it lasts minutes; the caller decides how long
+  to wait for the account.
 * Every request first takes its turn in the client's own budget: at most
   ``max_requests_per_minute`` in any 60 s (default 200, half the account's 400), shared by
   every thread using the client (the lanes of a parallel apply, the reader's workers).
@@ -39,14 +43,17 @@ from typing import Any
 from reconciler import __version__
 from reconciler.cloud.errorbody import error_details
 from reconciler.cloud.ratelimit import (
+    ACCOUNT_BUSY,
     DEFAULT_REQUESTS_PER_MINUTE,
     RateBudget,
+    account_busy,
     describe_wait,
     rate_limit_delay,
 )
 from reconciler.cloud.transport import RequestsTransport
 from reconciler.cloud.wire import Answer, Transport, TransportError
 from reconciler.errors import (
+    AccountBusyError,
     ApiError,
     ApiUnavailableError,
     AuthenticationError,
@@ -70,7 +77,7 @@ _STATUS_ERRORS: dict[int, type[ApiError]] = {
     403: AuthenticationError,
     404: NotFoundError,
     409: ConflictError,
-    429: RateLimitedError,
+    429: AccountBusyError,  # the 429 that is the request rate is re-sent (see _send)
 }
 
 
@@ -203,16 +210,17 @@ class ApiClient:
             self._request_count += attempts
 
     def _send(self, method: str, path: str, data: bytes | None, secrets: tuple[str, ...]) -> Answer:
-        """Send until the answer is not a 429; return a 2xx answer.
+        """Send until the answer is not a 429 of the request rate; return a 2xx answer.
 
         Raises:
+            AccountBusyError: a 429 to a write because the account is busy, at once.
             ApiError: a non-2xx answer, no answer, or 429s past ``rate_limit_wait_max``.
         """
         waited = 0.0
         for attempt in itertools.count():
             self._budget.wait_turn()
             answer = self._send_once(method, path, data)
-            if answer.status != 429:
+            if answer.status != 429 or self._account_busy(answer, method):
                 self._budget.observe(answer.header)
                 if not 200 <= answer.status < 300:
                     raise self._status_error(answer, method, path, secrets)
@@ -224,6 +232,11 @@ class ApiClient:
             self._sleep(delay)
             waited += delay
         raise AssertionError("unreachable")  # pragma: no cover - itertools.count is endless
+
+    def _account_busy(self, answer: Answer, method: str) -> bool:
+        """Is a 429 the account busy changing other subscriptions (not the request rate)?"""
+        error_type, description = _error_details(answer, self._credentials)
+        return account_busy(method, error_type, description, answer.header)
 
     def _send_once(self, method: str, path: str, data: bytes | None) -> Answer:
         """Send through the transport; return its answer, any status."""
@@ -270,6 +283,8 @@ class ApiClient:
         elif status >= 500:
             kind = UnknownOutcomeError
             description = "; ".join(x for x in (description, _UNKNOWN_OUTCOME) if x)
+        elif status == 429:
+            description = description or ACCOUNT_BUSY
         return kind(method, path, status, error_type, description)
 
     def _rate_limited(

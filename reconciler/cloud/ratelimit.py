@@ -8,6 +8,15 @@ date); without either, waiting 1 s only burns requests in a window a minute long
 back-off starts at 5 s. Every answer may carry ``X-Rate-Limit-Remaining``, which lets the
 client pause before the budget is spent instead of collecting 429s.
 
+A 429 on a write has a second meaning: the account is busy changing other resources. At
+most three subscriptions of an account may be changing (not ``active``) at once, and a
+write that would make a fourth change is refused with 429, error type
+``TOO_MANY_PENDING_SUBSCRIPTIONS`` and the text "Too many resources are concurrently created
+/ updated / deleted in the account. Please re-submit API requests after resource changes are
+completed". Provisioning takes minutes, so the request-rate back-off (two minutes at most)
+does not fit it: :func:`account_busy` tells the two apart, and the client raises at once for
+the caller to wait for the account (:data:`BUSY_FIRST_WAIT` onwards, :func:`busy_delay`).
+
 On top of that, the client keeps its own traffic under a share of the account's limit
 (:data:`DEFAULT_REQUESTS_PER_MINUTE`, half of it, by default): at most that many requests in
 any 60 s, a sliding window. A full minute's worth may go at once, so a short burst (a plan
@@ -39,6 +48,17 @@ ACCOUNT_REQUESTS_PER_MINUTE = 400
 DEFAULT_REQUESTS_PER_MINUTE = ACCOUNT_REQUESTS_PER_MINUTE // 2
 #: The longest wait a 429 can ask for; a larger (or absurd, like 1e308) value is clamped.
 MAX_RETRY_AFTER = 3600.0
+
+#: What a 429 to a write refused while the account is busy means, when it does not say.
+ACCOUNT_BUSY = "too many subscriptions of the account are changing at once; nothing was queued"
+#: The error type of a 429 refusing a write while too many subscriptions are changing.
+TOO_MANY_CHANGES_TYPE = "TOO_MANY_PENDING_SUBSCRIPTIONS"
+# The API's words for it, compared lower-case with spaces squeezed.
+_TOO_MANY_CHANGES_WORDS = "concurrently created / updated / deleted"
+# Re-sending a write refused while the account is busy: 5 s, then half the time waited so
+# far, at most 30 s (provisioning takes minutes; a re-send costs one request).
+BUSY_FIRST_WAIT = 5.0
+BUSY_WAIT_CAP = 30.0
 
 #: ``header(name)``: an answer's header value (any case), or None.
 HeaderLookup = Callable[[str], "str | None"]
@@ -106,9 +126,8 @@ class RateBudget:
 
     def observe(self, header: HeaderLookup) -> None:
         """Record the ``X-Rate-Limit-Remaining`` header of an answer, if any."""
-        try:
-            remaining = int(header("X-Rate-Limit-Remaining") or "")
-        except ValueError:
+        remaining = _count_header(header("X-Rate-Limit-Remaining"))
+        if remaining is None:
             return
         with self._lock:
             now = self._clock()
@@ -134,6 +153,34 @@ def rate_limit_delay(header: HeaderLookup, attempt: int) -> float:
     return min(max(seconds, _MIN_RATE_LIMIT_WAIT), MAX_RETRY_AFTER)
 
 
+def account_busy(method: str, error_type: str, description: str, header: HeaderLookup) -> bool:
+    """Return whether a 429 means "the account is busy changing other subscriptions".
+
+    Only a write can be refused so (a GET changes nothing). It is when the answer's error
+    type is :data:`TOO_MANY_CHANGES_TYPE`, when its description carries the API's words for it
+    ("concurrently created / updated / deleted"), or when ``X-Rate-Limit-Remaining`` shows
+    requests left in the window (then the request rate is not the reason). Anything else,
+    an empty or unreadable answer included, is the request rate.
+    """
+    if method.upper() == "GET":
+        return False
+    if error_type.strip().upper() == TOO_MANY_CHANGES_TYPE:
+        return True
+    if _TOO_MANY_CHANGES_WORDS in " ".join(description.lower().split()):
+        return True
+    remaining = _count_header(header("X-Rate-Limit-Remaining"))
+    return remaining is not None and remaining > 0
+
+
+def busy_delay(waited: float) -> float:
+    """Return the seconds to wait before re-sending a write refused as "account busy".
+
+    ``waited`` is the time since the first refusal: :data:`BUSY_FIRST_WAIT`, then half of
+    ``waited``, at most :data:`BUSY_WAIT_CAP`.
+    """
+    return min(BUSY_WAIT_CAP, max(BUSY_FIRST_WAIT, waited / 2))
+
+
 def describe_wait(seconds: float) -> str:
     """Return a wait as a short text: ``"42s"``, or ``"3600s (the most waited)"`` at the clamp."""
     text = f"{seconds:.0f}s"
@@ -146,6 +193,14 @@ def _seconds_header(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds is not None and math.isfinite(seconds) else None
+
+
+def _count_header(value: str | None) -> int | None:
+    """A whole count (``X-Rate-Limit-Remaining``), or None when absent or not a number."""
+    try:
+        return int(value) if value is not None else None
+    except ValueError:  # also a number of more digits than Python converts
+        return None
 
 
 def _retry_after(value: str | None) -> float | None:

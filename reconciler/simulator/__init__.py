@@ -24,6 +24,11 @@ limited or faulted):
 "failing-task": 0, "lost-answer": 0}}`` and ``POST /_simulator/reset`` (back to the seed;
 also clears statistics, rate windows and the fault sequence).
 
+Account-wide limits, as the real API's: one task processed at a time (others wait in
+``received``); at most three subscriptions changing at once, a create, update, delete or
+upgrade that would make a fourth change being refused with 429
+``TOO_MANY_PENDING_SUBSCRIPTIONS``.
+
 Environment variables read by :func:`start_for_url` (``--api-url sim:``), each overriding
 the demo default:
 

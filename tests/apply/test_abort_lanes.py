@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from parallel_support import resize
 
 from reconciler.apply.progress import NullProgress
 from reconciler.apply.report import ActionOutcome, ActionSummary
+from reconciler.cli import abort
 from reconciler.cli.abort import RunTracker
 
 START = 1795788185.0
@@ -43,7 +46,7 @@ def in_thread(work: Callable[[], None]) -> None:
     thread.join()
 
 
-def test_an_abort_reports_every_lane_under_way(monkeypatch: Any) -> None:
+def test_an_abort_reports_every_lane_under_way() -> None:
     client = Client()
     tracker = RunTracker(client, NullProgress(), lambda: START + 5, lambda: START + 5, 3)  # type: ignore[arg-type]
 
@@ -76,6 +79,19 @@ def test_an_abort_reports_every_lane_under_way(monkeypatch: Any) -> None:
         "Subscription 3002: interrupted (done 0, interrupted 1, not started 1)",
         "Subscription 3003: interrupted (done 0, not started 2)",
     ]
+
+
+def test_a_thread_given_the_ident_of_an_ended_lane_does_not_take_its_action(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python reuses the ident of an ended thread: here every thread gets the same one."""
+    same_ident = SimpleNamespace(get_ident=lambda: 1, local=threading.local, Lock=threading.Lock)
+    monkeypatch.setattr(abort, "threading", same_ident)
+    tracker = RunTracker(Client(), NullProgress(), lambda: START, lambda: START, 3)  # type: ignore[arg-type]
+    in_thread(lambda: tracker.action_started(1, 6, ACTIONS[0]))
+    in_thread(lambda: tracker.action_started(3, 6, ACTIONS[2]))
+    report = tracker.aborted_report(ACTIONS)
+    assert [o.action.index for o in report.interruptions] == [1, 3]
 
 
 def test_an_abort_keeps_a_lane_that_had_failed_already() -> None:

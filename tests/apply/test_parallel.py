@@ -10,6 +10,7 @@ import io
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,20 @@ from parallel_support import SUBS, LaneAccount, resize, two_each
 from reconciler.apply.context import ApplyContext, RunState
 from reconciler.apply.lanes import MAX_PARALLEL, run_in_threads
 from reconciler.apply.others import wait_for_others
+from reconciler.apply.parallel import KIND_WEIGHTS, remaining_work
 from reconciler.apply.progress import NullProgress, make_progress
+from reconciler.apply.recovery import UNKNOWN_OUTCOME_GRACE
+from reconciler.apply.report import iso_utc
 from reconciler.apply.step import ActionStep
 from reconciler.cli import runtime
 from reconciler.cloud.ratelimit import DEFAULT_REQUESTS_PER_MINUTE
-from reconciler.errors import ApplyFailedError, ApplyInterruptedError, BusyError
+from reconciler.errors import (
+    ApplyFailedError,
+    ApplyInterruptedError,
+    BusyError,
+    UnknownOutcomeError,
+)
+from reconciler.plan import ActionKind
 from reconciler.simulator import RunningSimulator
 
 TOO_SMALL = (
@@ -64,9 +74,9 @@ def test_parallel_apply_does_every_action_in_plan_order_within_each_subscription
 def test_lanes_overlap_so_the_run_takes_under_half_the_serial_virtual_time(
     lanes: Callable[..., LaneAccount],
 ) -> None:
-    walls = {}
+    walls = {}  # three subscriptions on three lanes (a fourth would wait for a free lane)
     for parallel in (1, 3):
-        report = lanes().run(*two_each(*SUBS), parallel=parallel)
+        report = lanes().run(*two_each(*SUBS[:3]), parallel=parallel)
         assert report.status == "applied" and report.finished_at is not None
         walls[parallel] = report.finished_at - report.started_at
     assert walls[3] < walls[1] / 2
@@ -91,6 +101,50 @@ def test_never_more_subscriptions_under_way_than_lanes(
     assert account.watch.most_busy == parallel
 
 
+def test_a_free_lane_takes_the_next_action_of_the_free_subscription_with_most_work_left(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+    account.run(*two_each(*SUBS))
+    starts = [index for _, event, index in account.watch.events if event == "started"]
+    # 3004 (two actions left) goes before any subscription's second action (one left)
+    assert starts[:4] == [1, 3, 5, 7]
+
+
+def test_lanes_start_with_the_subscriptions_with_most_work_ties_in_plan_order(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+    actions = [resize(3001, "a", 2), resize(3002, "a", 2), *two_each(3003)]
+    account.run(*actions, parallel=2)
+    first = [index for at, event, index in account.watch.events if event == "started"][:2]
+    assert first == [3, 1]  # 3003 has two updates left; 3001 and 3002 one each
+
+
+def test_a_lane_with_no_free_subscription_ends_and_the_busy_ones_go_on_to_the_end(
+    lanes: Callable[..., LaneAccount],
+) -> None:
+    account = lanes()
+    actions = [*two_each(3001), resize(3002, "a", 2), resize(3001, "a", 3), resize(3001, "b", 3)]
+    report = account.run(*actions, parallel=3)
+    assert report.status == "applied"
+    assert [o.action.index for o in report.done] == [1, 2, 3, 4, 5]
+    assert [p.rsplit("/", 1)[1] for _, p in account.writes(3001)] == [
+        "300101",
+        "300102",
+        "300101",
+        "300102",
+    ]
+    assert account.watch.most_busy == 2
+
+
+def test_every_kind_of_action_has_a_weight_and_provisioning_ones_weigh_more() -> None:
+    assert set(KIND_WEIGHTS) == set(ActionKind)
+    actions = [resize(3001, "a", 2), replace(resize(3001, "b", 2), kind=ActionKind.BACKUP)]
+    assert remaining_work(actions, [1, 2]) == 3
+    assert remaining_work(actions, [2]) == 1
+
+
 @pytest.mark.parametrize("parallel", [0, -1, 4])
 def test_parallel_outside_one_to_three_is_refused(
     lanes: Callable[..., LaneAccount], parallel: int
@@ -107,15 +161,20 @@ def test_a_failure_stops_every_lane_from_starting_more_and_lets_in_flight_ones_f
     actions[3] = resize(3002, "b", -5)  # refused by the API: 400
     error = account.stopped(ApplyFailedError, *actions)
     report = error.report
-    assert sorted(o.action.index for o in report.done) == [1, 3, 5]  # 1 and 5 were in flight
     assert report.failed.action.index == 4
-    assert [s.index for s in report.not_started] == [2, 6, 7, 8]
-    assert [e for e in account.watch.events if e[1] == "started"][-1][2] == 4
+    events = [(event, index) for _, event, index in account.watch.events]
+    seen = events.index(("failed", 4))
+    assert [e for e in events[seen + 1 :] if e[0] == "started"] == []  # nothing started after
+    started = {index for event, index in events if event == "started"}
+    in_flight = started - {index for event, index in events[: seen + 1] if event != "started"}
+    assert in_flight == {2, 7}  # under way in the two other lanes when the failure was seen
+    assert {o.action.index for o in report.done} == started - {4} == {1, 2, 3, 5, 7}
+    assert [s.index for s in report.not_started] == [6, 8]
     assert report.summary_text().splitlines()[-4:] == [
-        "Subscription 3001: interrupted (done 1, not started 1)",
+        "Subscription 3001: applied (done 2)",
         "Subscription 3002: failed (done 1, failed 1)",
         "Subscription 3003: interrupted (done 1, not started 1)",
-        "Subscription 3004: interrupted (done 0, not started 2)",
+        "Subscription 3004: interrupted (done 1, not started 1)",
     ]
     parts = report.to_dict()["subscriptions"]
     assert parts[1] == {
@@ -331,3 +390,41 @@ def test_a_write_marks_its_subscription_sending_until_its_task_is_known(
     account.run(resize(3001, "a", 2), resize(3002, "a", 2), parallel=2)
     assert during == [{3001}, {3002}]
     assert after == [(set(), 1), (set(), 2)]
+
+
+class LaneTasks:
+    """A client listing an unfinished update task that has no resource id yet (it may be any
+    lane's), and database 3002/a still 1 GB: the lost update left no trace of its own."""
+
+    def get(self, path: str, params: object = None) -> object:
+        if path == "/tasks":
+            task = {"taskId": "t-1", "status": "received", "commandType": "databaseUpdateRequest"}
+            return {"tasks": [{**task, "timestamp": iso_utc(START)}]}
+        return {"databaseId": 300201, "name": "a", "status": "active", "datasetSizeInGb": 1}
+
+    def write(self, method: str, path: str, body: object = None) -> object:
+        raise AssertionError("never sent again")
+
+
+@pytest.mark.parametrize(("sending", "taken"), [({3001}, None), (set(), "t-1")])
+def test_a_lost_answer_takes_no_listed_task_while_another_lane_awaits_its_answer(
+    sending: set[int], taken: str | None
+) -> None:
+    now = [START]
+    context = ApplyContext(
+        client=LaneTasks(),
+        timeout=600.0,
+        clock=lambda: now[0],
+        sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
+        wall_clock=lambda: now[0],
+        progress=NullProgress(),
+        stop_requested=lambda: False,
+    )
+    step = ActionStep(context, RunState(sending=sending), resize(3002, "a", 2), START)
+    lost = UnknownOutcomeError("PUT", "/subscriptions/3002/databases/300201")
+    if taken is None:
+        with pytest.raises(UnknownOutcomeError):
+            step.recovery.after_lost_answer(lost, START, 1, 300201, {})
+        assert now[0] >= START + UNKNOWN_OUTCOME_GRACE
+    else:
+        assert step.recovery.after_lost_answer(lost, START, 1, 300201, {}).task_id == taken

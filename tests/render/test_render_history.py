@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from plan_factory import PROD, act
 
-from reconciler.cli.show import PLAN_SCHEMA, plan_from_dict, schema_text
+from reconciler.cli.show import PLAN_SCHEMA, plan_from_dict
 from reconciler.plan import ActionKind, History, HistoryEntry, Plan, SubscriptionSummary
 from reconciler.render import (
     plan_file_document,
@@ -20,6 +20,7 @@ from reconciler.render import (
     stale_reasons,
     write_plan_file,
 )
+from reconciler.spec import packaged_schema_text
 
 SESSIONS = 51170941
 
@@ -168,7 +169,7 @@ def test_json_puts_history_on_each_action_of_the_database_and_validates() -> Non
     assert data["subscriptions"][0]["history"][0]["originator"] == "carol@example.com"
     assert data["historyNotes"] == ["a note"]
     assert data["formatVersion"] == 1
-    jsonschema.Draft202012Validator(json.loads(schema_text(PLAN_SCHEMA))).validate(data)
+    jsonschema.Draft202012Validator(json.loads(packaged_schema_text(PLAN_SCHEMA))).validate(data)
 
 
 def test_json_without_history_reads_as_before() -> None:
@@ -190,7 +191,9 @@ def test_the_schema_refuses_a_malformed_history_entry(bad: dict[str, object]) ->
     data = plan_to_dict(plan_with(SESSIONS_HISTORY))
     data["actions"][0]["history"][0].update(bad)
     errors = list(
-        jsonschema.Draft202012Validator(json.loads(schema_text(PLAN_SCHEMA))).iter_errors(data)
+        jsonschema.Draft202012Validator(json.loads(packaged_schema_text(PLAN_SCHEMA))).iter_errors(
+            data
+        )
     )
     assert errors
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,8 +198,11 @@ def test_a_negative_provisioning_length_is_refused() -> None:
 
 
 def test_the_executor_resends_a_write_refused_for_too_many_changes(
-    make_simulator: Callable[..., RunningSimulator], tmp_path: Path
+    make_simulator: Callable[..., RunningSimulator],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="reconciler")
     clock = Lockstep()
     lines: list[str] = []
     running = make_simulator(
@@ -235,3 +239,9 @@ def test_the_executor_resends_a_write_refused_for_too_many_changes(
     puts = [line.split()[2] for line in lines if line.startswith(f"PUT /v1{path} ")]
     assert puts[0] == "429"
     assert puts[-1] == "200"
+    # The executor waited for the account; the client did not take it for the request rate.
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [m for m in messages if "rate limited (429)" in m]
+    assert f"PUT {path} refused (the account has three subscriptions changing" in "\n".join(
+        messages
+    )

@@ -1,6 +1,6 @@
 """GitLab API helper of the reconciler GitOps kit (standard library only).
 
-Two commands, run from .gitlab-ci.yml with GitLab's predefined CI variables:
+Three commands, run from .gitlab-ci.yml with GitLab's predefined CI variables:
 
 ``note PLAN_MD ERRORS_TXT EXIT_CODE``
     Post the plan as ONE merge-request note: the note starting with the hidden marker is
@@ -10,7 +10,11 @@ Two commands, run from .gitlab-ci.yml with GitLab's predefined CI variables:
     Download the plan.json that the ``reconciler-plan`` job saved for the merge request this
     commit (``CI_COMMIT_SHA``) came from. Exits 1 when there is none.
 
-Both need ``RECONCILER_GITLAB_TOKEN``: a project access token with the ``api`` scope (role
+``drift-issue DRIFT_MD``
+    Put the drift plan (with its History: who changed each drifted database) in ONE open
+    issue: a comment on the open issue titled :data:`DRIFT_TITLE`, or a new issue.
+
+All need ``RECONCILER_GITLAB_TOKEN``: a project access token with the ``api`` scope (role
 Reporter or higher), kept as a masked CI/CD variable. ``CI_JOB_TOKEN`` cannot write notes.
 """
 
@@ -28,6 +32,8 @@ MARKER = "<!-- reconciler-plan -->"
 PLAN_JOB = "reconciler-plan"
 PLAN_FILE = "plan.json"
 ERRORS_MAX = 20_000
+DRIFT_TITLE = "reconciler: the live account has drifted from the specs"
+BODY_MAX = 1_000_000  # GitLab's limit on a note or issue description, in characters
 
 
 class Api:
@@ -89,6 +95,19 @@ def upsert_note(api: Api, iid: str, body: str) -> str:
     return f"created note {created.get('id')}"
 
 
+def drift_issue(api: Api, body: str, pipeline: str) -> str:
+    """Comment ``body`` on the open drift issue, or open one; return what was done."""
+    text = body[:BODY_MAX].rstrip() + (f"\n\n<sub>[pipeline]({pipeline})</sub>" if pipeline else "")
+    search = urllib.parse.quote(DRIFT_TITLE)
+    found, _ = api.call("GET", f"/issues?state=opened&in=title&search={search}&per_page=100")
+    issue = next((i for i in found if i.get("title") == DRIFT_TITLE), None)
+    if issue is not None:
+        api.call("POST", f"/issues/{issue['iid']}/notes", {"body": text})
+        return f"commented on issue #{issue['iid']}"
+    created, _ = api.call("POST", "/issues", {"title": DRIFT_TITLE, "description": text})
+    return f"opened issue #{created.get('iid')}"
+
+
 def fetch_plan(api: Api, sha: str, out: str) -> str:
     """Write the reviewed plan of the merge request ``sha`` came from to ``out``.
 
@@ -132,6 +151,10 @@ def _run(argv: list[str], environ: dict[str, str]) -> int:
         return 0
     if argv[:1] == ["fetch-plan"] and len(argv) == 2:
         print(fetch_plan(api, environ["CI_COMMIT_SHA"], argv[1]))
+        return 0
+    if argv[:1] == ["drift-issue"] and len(argv) == 2:
+        with open(argv[1], encoding="utf-8") as drift:
+            print(drift_issue(api, drift.read(), environ.get("CI_PIPELINE_URL", "")))
         return 0
     print(__doc__, file=sys.stderr)
     return 1
