@@ -144,8 +144,8 @@ def growth_section(sizes: Sizes, notes: list[str]) -> list[Row]:
         )
     notes.append(
         f"Growth: one subscription holding all the databases, {sizes.latency_ms:g} ms latency; "
-        "pages of 100 (up to 4 in flight once the subscription answer gives the count: see "
-        "the pages-at-once row), requests = pages + 1 (the subscription), never one per "
+        "pages of 100 (up to 8 in flight once the subscription answer gives the count: see "
+        "the Plan reads row), requests = pages + 1 (the subscription), never one per "
         "database."
     )
     return rows

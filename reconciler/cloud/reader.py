@@ -4,11 +4,13 @@ Per subscription: ``GET /subscriptions/{id}`` (a 404 lists it as missing), then
 ``GET /subscriptions/{id}/databases`` page by page, and a single-database GET only for a
 database whose spec manages its password when the list entry lacks it (the list endpoint
 may leave passwords out), and ``GET …/tags`` only for a database whose spec manages its
-tags. Subscriptions are read concurrently; so are the pages of one subscription whose answer
-says how many databases it holds (its ``numberOfDatabases``; page by page otherwise), and
-they are taken in offset order. One bound covers every request: at most ``concurrency``
-are in flight at once, whichever subscription or page they read. The first failure stops
-every worker before its next request.
+tags. Subscriptions are read concurrently, at most ``concurrency`` at once; so are the pages
+of one subscription whose answer says how many databases it holds (its
+``numberOfDatabases``; page by page otherwise), and they are taken in offset order. One
+bound covers every request in flight, whichever subscription or page it reads: the larger
+of ``concurrency`` and :data:`PAGE_CONCURRENCY` (the subscriptions' own requests never
+exceed ``concurrency``: only that many threads send them). The first failure stops every
+worker before its next request.
 """
 
 from __future__ import annotations
@@ -37,6 +39,16 @@ from reconciler.secrets import mask_url
 logger = logging.getLogger(__name__)
 
 _Found = dict[int, LiveSubscription | None]
+
+#: Page requests in flight at once (with ``concurrency`` of 2 or more). A bound, not a
+#: budget: it changes how soon the pages arrive, never how many are sent (a subscription
+#: still costs its pages + 1). The API's documented limit counts requests per minute (400
+#: per key; this client keeps to 200, see :mod:`reconciler.cloud.ratelimit`, which paces a
+#: longer burst), not requests in flight; 5,000 databases are 51 requests whatever the bound.
+#: At 50 ms a request, 8 in flight read those 50 pages in 7 round trips instead of 13 with
+#: the subscriptions' 4. Terraform reads with 10 in flight (``-parallelism=10``); the
+#: transport keeps 16 connections, so 8 are reused, not reopened.
+PAGE_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
@@ -74,30 +86,37 @@ class _Reading:
 
 
 def read_live(
-    client: ApiClient, desired: DesiredState, *, concurrency: int = 4, page_size: int = 100
+    client: ApiClient,
+    desired: DesiredState,
+    *,
+    concurrency: int = 4,
+    page_concurrency: int = PAGE_CONCURRENCY,
+    page_size: int = 100,
 ) -> LiveState:
     """Return the live state of every subscription in ``desired``.
 
     Subscriptions answering 404 are listed in ``LiveState.missing`` (in spec order). At most
-    ``concurrency`` requests are in flight at once (less than 1 counts as 1, which also reads
-    the pages one by one), on ``concurrency`` threads per pool (subscriptions, pages).
+    ``concurrency`` subscriptions are read at once (less than 1 counts as 1), and at most
+    ``max(concurrency, page_concurrency)`` requests are in flight at once, pages included. A
+    ``concurrency`` of 1 sends every request after the previous one, pages too.
 
     Raises:
         ApiError: the first failure of any worker (the other workers stop at their next
             request); BadResponseError for answers of an unexpected shape.
     """
     bound = max(1, concurrency)
+    in_flight = max(bound, page_concurrency) if bound > 1 else 1
     tagged = tag_names(desired)
     wanted = {
         i: _Names(names, tagged.get(i, frozenset()))
         for i, names in _password_names(desired).items()
     }
-    page_pool = ThreadPoolExecutor(max_workers=bound, thread_name_prefix="page")
+    page_pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="page")
     reading = _Reading(
         client,
         threading.Event(),
         page_size,
-        threading.BoundedSemaphore(bound),
+        threading.BoundedSemaphore(in_flight),
         page_pool if bound > 1 else None,
     )
     try:

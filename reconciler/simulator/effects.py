@@ -29,8 +29,13 @@ def advance(account: Account, now: float, provision_seconds: float) -> bool:
 
     Each finished write task records its end in the system log.
 
+    Does nothing (and scans nothing) before the account's next event
+    (:meth:`~reconciler.simulator.state.Account.next_event`).
+
     Returns True when the account changed (so it must be saved).
     """
+    if now < account.next_event():
+        return False
     due = [task for task in account.tasks if task["outcome"] is None and task["endAt"] <= now]
     due.sort(key=lambda task: float(task["endAt"]))  # stable: equal ends keep submit order
     for task in due:
@@ -40,6 +45,7 @@ def advance(account: Account, now: float, provision_seconds: float) -> bool:
     gone = [db for db in account.databases if database_status(db, now) is None]
     for record in gone:
         account.remove_database(record)
+    account.forget_next_event()  # the tasks just ended no longer bound it
     return bool(due or gone)
 
 
@@ -83,8 +89,11 @@ def _check_name_free(
             )
 
 
-def _set_pending(record: Record, status: str, at: float, provision_seconds: float) -> None:
+def _set_pending(
+    account: Account, record: Record, status: str, at: float, provision_seconds: float
+) -> None:
     record.update(pendingStatus=status, pendingUntil=at + provision_seconds, lastModified=at)
+    account.note_event(at + provision_seconds)
 
 
 def _create(account: Account, task: Task, at: float, provision_seconds: float) -> Outcome:
@@ -98,7 +107,7 @@ def _create(account: Account, task: Task, at: float, provision_seconds: float) -
         db["port"] == record["port"] for db in live_databases(account, task["subscriptionId"], at)
     ):
         raise ApiProblem(400, "DATABASE_PORT_IS_UNAVAILABLE", f"Port {record['port']} is in use")
-    _set_pending(record, "pending", at, provision_seconds)
+    _set_pending(account, record, "pending", at, provision_seconds)
     record["activatedOn"] = at
     account.add_database(record)
     return {"resourceId": record["databaseId"]}
@@ -113,13 +122,13 @@ def _update(account: Account, task: Task, at: float, provision_seconds: float) -
     merged = merge_update(record, changes)
     record.clear()
     record.update(merged)
-    _set_pending(record, "active-change-pending", at, provision_seconds)
+    _set_pending(account, record, "active-change-pending", at, provision_seconds)
     return {"resourceId": record["databaseId"]}
 
 
 def _delete(account: Account, task: Task, at: float, provision_seconds: float) -> Outcome:
     record = _target(account, task, at)
-    _set_pending(record, "deleting", at, provision_seconds)
+    _set_pending(account, record, "deleting", at, provision_seconds)
     return {"resourceId": record["databaseId"]}
 
 
@@ -134,7 +143,7 @@ def _upgrade(account: Account, task: Task, at: float, provision_seconds: float) 
         )
     record["redisVersion"] = target
     record["lastUpgrade"] = {"target": target, "at": at, "until": at + provision_seconds}
-    _set_pending(record, "active-change-pending", at, provision_seconds)
+    _set_pending(account, record, "active-change-pending", at, provision_seconds)
     return {"resourceId": record["databaseId"]}
 
 

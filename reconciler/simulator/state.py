@@ -9,8 +9,10 @@ fake data.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -27,13 +29,26 @@ MAX_LOG_ENTRIES = 10000
 
 
 class Account:
-    """One Redis Cloud account: its subscriptions, databases and tasks."""
+    """One Redis Cloud account: its subscriptions, databases and tasks.
+
+    Besides ``data`` it keeps two caches (never saved), so that a read costs time in
+    proportion to its answer, not to the account:
+
+    - the databases by subscription (in id order) and by id, kept by :meth:`add_database`
+      and rebuilt after :meth:`remove_database`;
+    - the next event (:meth:`next_event`): no task ends and no deleting database disappears
+      before it. It is a lower bound: :meth:`note_event` lowers it for each new end;
+      :meth:`add_task` and :meth:`forget_next_event` have it scanned again.
+    """
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         # State files written before the system log existed have none yet.
         data.setdefault("systemLog", [])
         data.setdefault("nextLogId", 1)
+        self._by_subscription: dict[int, list[Record]] | None = None
+        self._by_id: dict[tuple[int, int], Record] | None = None
+        self._next_event: float | None = None
 
     @classmethod
     def empty(cls, account_id: int) -> Account:
@@ -86,20 +101,50 @@ class Account:
         return next((s for s in self.data["subscriptions"] if s["id"] == subscription_id), None)
 
     def databases_in(self, subscription_id: int) -> list[Record]:
-        """Return the database records of one subscription, in id order."""
-        found = [db for db in self.databases if db["subscriptionId"] == subscription_id]
-        return sorted(found, key=lambda db: int(db["databaseId"]))
+        """Return the database records of one subscription, in id order (a new list)."""
+        return list(self._index()[0].get(subscription_id, ()))
 
     def database(self, subscription_id: int, database_id: int) -> Record | None:
         """Return the database record with these ids, or None."""
-        return next(
-            (
-                db
+        return self._index()[1].get((subscription_id, database_id))
+
+    def _index(self) -> tuple[dict[int, list[Record]], dict[tuple[int, int], Record]]:
+        """Return the database caches (by subscription, by ids), built again when a database
+        was removed since."""
+        if self._by_subscription is not None and self._by_id is not None:
+            return self._by_subscription, self._by_id
+        by_subscription: dict[int, list[Record]] = {}
+        by_id: dict[tuple[int, int], Record] = {}
+        for db in sorted(self.databases, key=lambda db: int(db["databaseId"])):
+            by_subscription.setdefault(db["subscriptionId"], []).append(db)
+            by_id.setdefault((db["subscriptionId"], db["databaseId"]), db)
+        self._by_subscription, self._by_id = by_subscription, by_id
+        return by_subscription, by_id
+
+    def next_event(self) -> float:
+        """Return a time before which no task ends and no deleting database disappears.
+
+        ``inf`` when nothing is pending. Cached: scans the tasks and databases only when
+        :meth:`forget_next_event` was called since (or never computed).
+        """
+        if self._next_event is None:
+            ends = [float(task["endAt"]) for task in self.tasks if task["outcome"] is None]
+            ends += [
+                float(db["pendingUntil"])
                 for db in self.databases
-                if db["databaseId"] == database_id and db["subscriptionId"] == subscription_id
-            ),
-            None,
-        )
+                if db.get("pendingStatus") == "deleting" and db.get("pendingUntil") is not None
+            ]
+            self._next_event = min(ends, default=math.inf)
+        return self._next_event
+
+    def note_event(self, at: float) -> None:
+        """Record that something ends at ``at`` (a task, a database's pending status)."""
+        if self._next_event is not None:
+            self._next_event = min(self._next_event, at)
+
+    def forget_next_event(self) -> None:
+        """Have :meth:`next_event` scan the account again (after tasks have ended)."""
+        self._next_event = None
 
     def add_subscription(self, record: dict[str, Any]) -> None:
         """Add a subscription record."""
@@ -109,10 +154,15 @@ class Account:
         """Add a database record and keep the id counter past its id."""
         self.databases.append(record)
         self.data["nextDatabaseId"] = max(self.data["nextDatabaseId"], record["databaseId"] + 1)
+        if self._by_subscription is not None and self._by_id is not None:
+            siblings = self._by_subscription.setdefault(record["subscriptionId"], [])
+            bisect.insort(siblings, record, key=lambda db: int(db["databaseId"]))
+            self._by_id.setdefault((record["subscriptionId"], record["databaseId"]), record)
 
     def remove_database(self, record: Record) -> None:
         """Remove a database record."""
         self.databases.remove(record)
+        self._by_subscription = self._by_id = None
 
     def reserve_database_id(self) -> int:
         """Return a fresh database id (never reused, even if the create fails)."""
@@ -144,6 +194,7 @@ class Account:
     def add_task(self, task: dict[str, Any]) -> None:
         """Add a task record, forgetting the oldest finished ones past :data:`MAX_TASKS`."""
         self.tasks.append(task)
+        self._next_event = None  # scanned again, whatever the task holds
         excess = len(self.tasks) - MAX_TASKS
         if excess > 0:
             finished = [t for t in self.tasks if t.get("outcome") is not None][:excess]

@@ -11,6 +11,7 @@ results.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -101,8 +102,12 @@ def _security(
     return security
 
 
+# A page of databases asks the same few versions again and again.
+_bundles_modules = functools.lru_cache(maxsize=64)(catalog.is_bundled_modules_version)
+
+
 def _modules(record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    if catalog.is_bundled_modules_version(str(record["redisVersion"])):
+    if _bundles_modules(str(record["redisVersion"])):
         names: list[str] = list(catalog.BUNDLED_MODULES)
     else:
         names = [module["name"] for module in record.get("modules") or ()]

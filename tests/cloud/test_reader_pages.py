@@ -1,7 +1,8 @@
 """The pages of one subscription read at once by reconciler.cloud.reader, over a real client.
 
 The subscription answer's ``numberOfDatabases`` says how many pages exist; they are
-requested at once (at most ``concurrency`` in flight), taken in offset order, and paging
+requested at once (at most ``max(concurrency, page_concurrency)`` in flight, 8 by default),
+taken in offset order, and paging
 goes on one by one when that count is missing, hostile or short of the truth.
 """
 
@@ -16,7 +17,7 @@ import pytest
 from fake_api import FakeApi, Reply, Seen
 
 from reconciler.cloud.client import ApiClient
-from reconciler.cloud.reader import read_live
+from reconciler.cloud.reader import PAGE_CONCURRENCY, read_live
 from reconciler.errors import ApiUnavailableError, BadResponseError
 from reconciler.model import DesiredState, Location, SubscriptionSpec
 
@@ -35,7 +36,8 @@ class Paged:
     size; ``UNSAID``: left out), each page the true one unless ``page_count`` is False; a
     page past the end answers 404; ``pages`` answers chosen
     offsets itself; ``hold`` makes the page at offset 0 wait (at most 5 s) until ``hold``
-    other pages were answered. ``answered`` lists the offsets in the order answered.
+    other pages were answered; ``gather`` makes every page wait (at most 5 s) until
+    ``gather`` pages have arrived. ``answered`` lists the offsets in the order answered.
     """
 
     sizes: dict[int, int]
@@ -44,6 +46,8 @@ class Paged:
     pages: dict[int, Reply] = field(default_factory=dict)
     delay: float = 0.0
     hold: int = 0
+    gather: int = 0
+    arrived: int = 0
     answered: list[int] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -58,6 +62,9 @@ class Paged:
             return Reply(200, body, delay=self.delay)
         offset, limit = int(seen.query["offset"]), int(seen.query["limit"])
         with self.changed:
+            self.arrived += 1
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.arrived >= self.gather, timeout=5)
             if offset == 0:
                 self.changed.wait_for(lambda: len(self.answered) >= self.hold, timeout=5)
             self.answered.append(offset)
@@ -149,16 +156,45 @@ def test_one_thousand_databases_cost_eleven_requests(connect: Any) -> None:
 # --- the bound on requests in flight ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("concurrency", [2, 3, 4])
-def test_requests_in_flight_never_exceed_the_bound(connect: Any, concurrency: int) -> None:
+@pytest.mark.parametrize(
+    ("concurrency", "page_concurrency", "bound"),
+    [(2, 2, 2), (3, 3, 3), (4, 4, 4), (2, 5, 5), (4, 6, 6), (4, 1, 4), (3, 0, 3)],
+)
+def test_requests_in_flight_never_exceed_the_bound(
+    connect: Any, concurrency: int, page_concurrency: int, bound: int
+) -> None:
     sizes = {1: 45, 2: 5, 3: 45, 4: 5, 5: 45, 6: 5, 7: 45}
     api, client = connect(Paged(sizes, delay=0.02))
-    live = read_live(client, desired(*sizes), concurrency=concurrency, page_size=SIZE)
+    live = read_live(
+        client,
+        desired(*sizes),
+        concurrency=concurrency,
+        page_concurrency=page_concurrency,
+        page_size=SIZE,
+    )
     assert [[d.id for d in s.databases] for s in live.subscriptions.values()] == [
         ids(size, sub) for sub, size in sizes.items()
     ]
-    assert api.max_in_flight == concurrency  # subscriptions and pages share the one bound
+    assert api.max_in_flight == bound  # subscriptions and pages share the one bound
     assert client.request_count == 4 * (1 + 5) + 3 * (1 + 1)
+
+
+def test_pages_have_eight_in_flight_by_default(connect: Any) -> None:
+    assert PAGE_CONCURRENCY == 8
+    api, client = connect(Paged({SUB: 120}, gather=PAGE_CONCURRENCY))
+    assert listed((api, client)) == ids(120)  # concurrency 4: the subscriptions' bound
+    assert api.max_in_flight == PAGE_CONCURRENCY
+    assert client.request_count == 1 + 12
+
+
+def test_subscriptions_themselves_stay_within_concurrency(connect: Any) -> None:
+    """One page each: no page is requested ahead, so only the subscription threads send."""
+    sizes = dict.fromkeys(range(1, 9), 5)
+    api, client = connect(Paged(sizes, delay=0.02))
+    live = read_live(client, desired(*sizes), concurrency=3, page_size=SIZE)
+    assert len(live.subscriptions) == 8
+    assert api.max_in_flight == 3
+    assert client.request_count == 8 * 2
 
 
 @pytest.mark.parametrize("concurrency", [1, 0, -3])
@@ -252,5 +288,5 @@ def test_a_failed_subscription_stops_the_pages_of_the_others(connect: Any) -> No
     account = Paged({1: 90, 2: 90}, pages={0: Reply(500, None)}, delay=0.01)
     api, client = connect(account)
     with pytest.raises(ApiUnavailableError):
-        read_live(client, desired(1, 2), concurrency=2, page_size=SIZE)
+        read_live(client, desired(1, 2), concurrency=2, page_concurrency=2, page_size=SIZE)
     assert len(api.seen) < 10  # of 2 * (1 + 9): queued pages were dropped, not sent
