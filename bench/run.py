@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,9 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     notes: list[str] = []
     for name, section in SECTIONS:
-        sys.stderr.write(f"bench: {name} ...\n")
+        sys.stderr.write(f"bench: {name} ...")
         sys.stderr.flush()
+        started = time.perf_counter()
         rows += section(sizes, notes)
+        sys.stderr.write(f" {time.perf_counter() - started:.1f} s\n")
     missed = [row for row in rows if row.met is False]
     notes += [f"Target missed: {row.benchmark} ({row.target})." for row in missed]
     if args.quick:
