@@ -29,8 +29,9 @@ class Runtime:
     - ``clock``: monotonic seconds, for deadlines and the rate-limit budget.
     - ``sleep``: waits between polls and retries.
     - ``wall_clock``: epoch seconds, to stamp the run report and match task timestamps.
-    - ``read_concurrency``: how many requests the live reader has in flight at once, over
-      the subscriptions and the pages of a large one together.
+    - ``read_concurrency``: how many subscriptions the live reader reads at once; the pages
+      of a large subscription may have up to ``max(read_concurrency, PAGE_CONCURRENCY)`` (8)
+      requests in flight (1 keeps every request one after another).
     - ``backoff_factor``: urllib3's back-off between GET retries; urllib3 sleeps on the
       real clock, not on ``sleep``, so tests on a fake clock set it to 0.
     - ``transport``: makes the HTTP transport of each API client (None: the real one,
