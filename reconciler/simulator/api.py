@@ -41,7 +41,6 @@ from reconciler.simulator.timeline import (
 )
 from reconciler.simulator.users import SimUser
 from reconciler.simulator.validation import (
-    parse_paging,
     validate_backup,
     validate_create,
     validate_import,
@@ -248,90 +247,6 @@ class Simulator:
             if task["kind"] == "create" and "record" in task["payload"]:
                 ports.add(int(task["payload"]["record"]["port"]))
         return ports
-
-
-# ----------------------------------------------------------------------------- reads
-
-
-def list_subscriptions(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET /subscriptions."""
-    return Reply(
-        200,
-        {
-            "accountId": sim.account.account_id,
-            "subscriptions": [
-                views.render_subscription(sim.account, sub, now, request.base_url)
-                for sub in sim.account.subscriptions
-            ],
-            "links": [{"rel": "self", "type": "GET", "href": f"{request.base_url}/subscriptions"}],
-        },
-    )
-
-
-def get_subscription(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET /subscriptions/{subscriptionId}."""
-    return Reply(
-        200,
-        views.render_subscription(sim.account, sim.subscription(request), now, request.base_url),
-    )
-
-
-def list_databases(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET /subscriptions/{subscriptionId}/databases: paged; 404 with no body past the end."""
-    subscription = sim.subscription(request)
-    offset, limit = parse_paging(request.query)
-    databases = live_databases(sim.account, subscription["id"], now)
-    if offset >= len(databases) and (offset, len(databases)) != (0, 0):
-        return Reply(404)
-    page = [
-        views.render_database(db, subscription, now, request.base_url, with_secrets=False)
-        for db in databases[offset : offset + limit]
-    ]
-    links = (request.base_url, offset, limit)
-    return Reply(
-        200, views.render_database_page(sim.account, subscription, page, len(databases), links)
-    )
-
-
-def get_database(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET /subscriptions/{subscriptionId}/databases/{databaseId}."""
-    subscription, record = sim.database(request, now)
-    return Reply(
-        200, views.render_database(record, subscription, now, request.base_url, with_secrets=True)
-    )
-
-
-def list_tasks(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET /tasks: ``{"tasks": [TaskStateUpdate…]}`` (the SPEC envelope)."""
-    rendered = (views.render_task(task, now, request.base_url) for task in sim.account.tasks)
-    return Reply(200, {"tasks": [task for task in rendered if task is not None]})
-
-
-def get_task(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET /tasks/{taskId}: 404 until the task is known (a short moment after submission)."""
-    task = sim.account.task(str(request.params["taskId"]))
-    view = views.render_task(task, now, request.base_url) if task is not None else None
-    if view is None:
-        raise ApiProblem(404, "ENTITY_NOT_FOUND", f"Task {request.params['taskId']} not found")
-    return Reply(200, view)
-
-
-def upgrade_status(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET …/upgrade: the latest upgrade's ``BdbVersionUpgradeStatus`` (synchronous)."""
-    _, record = sim.database(request, now)
-    return Reply(200, views.render_upgrade_status(sim.account, record, now))
-
-
-def backup_status(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET …/backup: asynchronous, answers a ``databaseBackupStatusRequest`` task."""
-    _, record = sim.database(request, now)
-    return Reply(200, sim.submit("backup-status", request, record["databaseId"], {}, now))
-
-
-def import_status(sim: Simulator, request: ApiRequest, now: float) -> Reply:
-    """GET …/import: asynchronous, answers a ``databaseImportStatusRequest`` task."""
-    _, record = sim.database(request, now)
-    return Reply(200, sim.submit("import-status", request, record["databaseId"], {}, now))
 
 
 # ----------------------------------------------------------------------------- writes

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.simulator import account_info, api, lookups, systemlog, tags
+from reconciler.simulator import account_info, api, lookups, reads, systemlog, tags
 from reconciler.simulator.replies import ApiProblem, bad_request
 
 _DB = "/subscriptions/{subscriptionId}/databases/{databaseId}"
@@ -39,32 +39,32 @@ def _route(method: str, template: str, handler: api.Handler) -> Route:
 
 ROUTES: tuple[Route, ...] = (
     _route("GET", "/", account_info.get_current_account),
-    _route("GET", "/subscriptions", api.list_subscriptions),
+    _route("GET", "/subscriptions", reads.list_subscriptions),
     # Before /subscriptions/{subscriptionId}, which would take "redis-versions" as an id.
     _route("GET", "/subscriptions/redis-versions", lookups.redis_versions),
     _route("GET", "/database-modules", lookups.database_modules),
     _route("GET", "/query-performance-factors", lookups.query_performance_factors),
     _route("GET", "/data-persistence", lookups.data_persistence),
-    _route("GET", "/subscriptions/{subscriptionId}", api.get_subscription),
-    _route("GET", "/subscriptions/{subscriptionId}/databases", api.list_databases),
+    _route("GET", "/subscriptions/{subscriptionId}", reads.get_subscription),
+    _route("GET", "/subscriptions/{subscriptionId}/databases", reads.list_databases),
     _route("POST", "/subscriptions/{subscriptionId}/databases", api.create_database),
-    _route("GET", _DB, api.get_database),
+    _route("GET", _DB, reads.get_database),
     _route("PUT", _DB, api.update_database),
     _route("DELETE", _DB, api.delete_database),
     _route("POST", f"{_DB}/backup", api.backup_database),
-    _route("GET", f"{_DB}/backup", api.backup_status),
+    _route("GET", f"{_DB}/backup", reads.backup_status),
     _route("POST", f"{_DB}/import", api.import_database),
-    _route("GET", f"{_DB}/import", api.import_status),
+    _route("GET", f"{_DB}/import", reads.import_status),
     _route("POST", f"{_DB}/upgrade", api.upgrade_database),
-    _route("GET", f"{_DB}/upgrade", api.upgrade_status),
+    _route("GET", f"{_DB}/upgrade", reads.upgrade_status),
     _route("GET", f"{_DB}/tags", tags.get_tags),
     _route("PUT", f"{_DB}/tags", tags.replace_tags),
     _route("POST", f"{_DB}/tags", tags.add_tag),
     _route("PUT", f"{_DB}/tags/{{tagKey}}", tags.update_tag),
     _route("DELETE", f"{_DB}/tags/{{tagKey}}", tags.delete_tag),
     _route("GET", "/logs", systemlog.get_logs),
-    _route("GET", "/tasks", api.list_tasks),
-    _route("GET", "/tasks/{taskId}", api.get_task),
+    _route("GET", "/tasks", reads.list_tasks),
+    _route("GET", "/tasks/{taskId}", reads.get_task),
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import FakeClock
 
-from reconciler.simulator import SimulatorConfig, api, timeline, views
+from reconciler.simulator import SimulatorConfig, api, reads, timeline, views
 from reconciler.simulator.api import ApiRequest, Simulator
 from reconciler.simulator.effects import advance
 from reconciler.simulator.seed import account_from_document
@@ -124,7 +124,7 @@ def test_a_deleted_database_is_gone_at_its_end_without_a_request_between(
     sim = make(fake_clock)
     sim.call(api.delete_database, request(FIRST_ID + 1))
     fake_clock.advance(TASK)
-    sim.call(api.get_subscription, request())  # the task ends: the database is deleting
+    sim.call(reads.get_subscription, request())  # the task ends: the database is deleting
     end = fake_clock() + PROVISION
     assert sim.account.next_event() == end
     still = [db["databaseId"] for db in live_databases(sim.account, SUB, end - 0.001)]
@@ -133,7 +133,7 @@ def test_a_deleted_database_is_gone_at_its_end_without_a_request_between(
     assert FIRST_ID + 1 not in gone
     assert len(gone) == COUNT - 1
     fake_clock.advance(PROVISION)
-    answer = sim.call(api.list_databases, request(offset="0", limit="3")).body
+    answer = sim.call(reads.list_databases, request(offset="0", limit="3")).body
     assert [db["databaseId"] for db in answer["subscription"][0]["databases"]] == [
         FIRST_ID,
         FIRST_ID + 2,
@@ -151,7 +151,7 @@ def test_a_created_database_joins_the_index_in_id_order(fake_clock: FakeClock) -
     body = {"name": "new-one", "datasetSizeInGb": 1}
     sim.call(api.create_database, request(body=body))
     fake_clock.advance(TASK)
-    sim.call(api.get_subscription, request())
+    sim.call(reads.get_subscription, request())
     listed = [db["name"] for db in sim.account.databases_in(SUB)]
     assert listed == ["db-0000", "db-0001", "db-0002", "new-one"]
     created = sim.account.databases_in(SUB)[-1]
@@ -185,7 +185,7 @@ def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_a_page_evaluates_only_its_databases(fake_clock: FakeClock, evaluated: list[int]) -> None:
     sim = make(fake_clock)
-    answer = sim.call(api.list_databases, request(offset="100", limit="10")).body
+    answer = sim.call(reads.list_databases, request(offset="100", limit="10")).body
     page = [db["databaseId"] for db in answer["subscription"][0]["databases"]]
     assert page == list(range(FIRST_ID + 100, FIRST_ID + 110))
     assert answer["subscription"][0]["numberOfDatabases"] == COUNT
@@ -199,7 +199,7 @@ def test_a_page_past_a_finished_delete_checks_every_database(
     sim = make(fake_clock, count=5)
     sim.call(api.delete_database, request(FIRST_ID))
     fake_clock.advance(TASK)
-    sim.call(api.get_subscription, request())  # the task ends: the database is deleting
+    sim.call(reads.get_subscription, request())  # the task ends: the database is deleting
     fake_clock.advance(PROVISION)
     evaluated.clear()
     assert [db["databaseId"] for db in live_databases(sim.account, SUB, fake_clock())] == [
