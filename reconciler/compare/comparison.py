@@ -24,7 +24,7 @@ from typing import Any
 from reconciler.compare.differ import diff_fields, is_ignored
 from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
 from reconciler.compare.forms import CERTIFICATES_SET, presence, protect_deep, secret
-from reconciler.compare.live import live_to_request
+from reconciler.compare.live import RequestForms, live_to_request
 from reconciler.compare.pairs import MISSING, CompareContext, Pair, pair_as_read
 from reconciler.plan import FieldChange
 
@@ -73,14 +73,20 @@ def compare_database(
     live_raw: Mapping[str, Any],
     subscription_raw: Mapping[str, Any],
     ignore: Collection[str] = (),
+    *,
+    forms: RequestForms | None = None,
 ) -> Comparison:
     """Return the comparison of a database's spec fields with its live read.
 
     ``live_raw`` and ``subscription_raw`` are the objects as the API returned them;
-    ``ignore`` holds field paths left out of the changes (``lifecycle.ignoreChanges``).
+    ``ignore`` holds field paths left out of the changes (``lifecycle.ignoreChanges``);
+    ``forms``, when given, supplies (and remembers) the live request form.
     Never raises on a strange payload: odd values simply compare unequal.
     """
-    live = live_to_request(live_raw, subscription_raw)
+    if forms is None:
+        live = live_to_request(live_raw, subscription_raw)
+    else:
+        live = forms.of(live_raw, subscription_raw)
     context = CompareContext.for_database(spec_fields, live, subscription_raw)
     desired, have, uncompared = _field_pairs(spec_fields, live, context)
     ignored = frozenset(ignore)
