@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.compare.differ import diff_fields, is_ignored
 from reconciler.compare.fields import FIELDS, NOT_COMPARED_FIELDS, SECRET_FIELDS, canonical
-from reconciler.compare.forms import CERTIFICATES_SET, presence, protect_deep, secret
+from reconciler.compare.forms import CERTIFICATES_SET, plain, presence, protect_deep, secret
 from reconciler.compare.live import RequestForms, live_to_request
 from reconciler.compare.pairs import MISSING, CompareContext, Pair, pair_as_read
 from reconciler.plan import FieldChange
@@ -158,9 +158,14 @@ def _field_pairs(
     live_out: dict[str, Any] = {}
     found: list[Uncompared] = []
     for field, want in normalise_desired(desired_fields).items():
+        # canonical() and comparable() inlined: one catalogue lookup per field, not three.
         row = FIELDS.get(field)
-        have = canonical(field, live_request[field]) if field in live_request else MISSING
-        pair = comparable(field, want, have, context=context)
+        if row is None:
+            have = plain(live_request[field]) if field in live_request else MISSING
+            pair = pair_as_read(want, have, context)
+        else:
+            have = row.canonical(live_request[field]) if field in live_request else MISSING
+            pair = row.pair(want, have, context) if row.compared else None
         if pair is not None:
             desired_out[field], live_out[field] = pair
         if row is not None and row.read_back is None:
