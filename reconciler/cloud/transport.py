@@ -12,6 +12,9 @@
   clock, within its own limit.
 * Redirects are not followed, and the cookie jar refuses every cookie, so one session can be
   shared by every thread (urllib3's connection pool is thread-safe).
+* The environment is honoured as ``requests`` honours it (``HTTP(S)_PROXY``, ``ALL_PROXY``,
+  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, ``.netrc``), but read once per
+  transport (the CA bundle) and once per scheme and host (proxies, netrc), not per request.
 
 Bounds: connecting waits at most 10 s (or ``timeout``, if shorter); then each attempt's
 request, the answer's headers and its whole body must be through within ``timeout`` seconds
@@ -32,6 +35,7 @@ import contextlib
 import http.client
 import http.cookiejar
 import inspect
+import os
 import socket
 import ssl
 import threading
@@ -39,6 +43,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -229,6 +234,11 @@ class RequestsTransport:
         retry = _get_retry(get_retries, backoff_factor)
         retry.on_retry = self._count_retry
         self._session = requests.Session()
+        self._session.trust_env = False  # read here and in _environment, not per request
+        self._verify: bool | str = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        self._environ: dict[tuple[str, str], tuple[dict[str, str], Any]] = {}
         for scheme in ("https://", "http://"):
             self._session.mount(scheme, _WatchedAdapter(max_retries=retry, pool_maxsize=pool_size))
         self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -242,6 +252,7 @@ class RequestsTransport:
             TransportError: no answer; ``sent`` is False when nothing can have left.
         """
         self._retries.count = 0
+        proxies, auth = self._environment(url)
         watch = _Watch(timeout)
         _CURRENT.watch = watch
         try:
@@ -253,6 +264,9 @@ class RequestsTransport:
                 timeout=(min(timeout, _CONNECT_TIMEOUT_MAX), timeout),
                 allow_redirects=False,
                 stream=True,
+                proxies=proxies,
+                verify=self._verify,
+                auth=auth,
             )
             with response:
                 content = _bounded_body(response)
@@ -266,6 +280,17 @@ class RequestsTransport:
         # Raised outside the handler: the requests exception (which holds the prepared
         # request, headers and body included) must not travel on as __context__.
         raise error
+
+    def _environment(self, url: str) -> tuple[dict[str, str], Any]:
+        """Return what ``requests`` takes from the environment for ``url`` (proxies, netrc
+        credentials or None), read on the first request to its scheme and host only."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        found = self._environ.get(key)
+        if found is None:
+            found = (requests.utils.get_environ_proxies(url), requests.utils.get_netrc_auth(url))
+            self._environ[key] = found
+        return found
 
     def _failure(self, exc: BaseException, watch: _Watch) -> TransportError:
         """The TransportError for ``exc``, raised while sending or reading the answer."""

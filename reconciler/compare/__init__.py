@@ -40,7 +40,7 @@ from reconciler.compare.forms import (
     same_version,
     version_tuple,
 )
-from reconciler.compare.live import live_to_request
+from reconciler.compare.live import RequestForms, live_to_request
 from reconciler.compare.pairs import CompareContext
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "CompareContext",
     "Comparison",
     "Field",
+    "RequestForms",
     "Uncompared",
     "canonical",
     "comparable_fields",

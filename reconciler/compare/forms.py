@@ -11,6 +11,7 @@ comparison, the planner and the executor share.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -214,7 +215,13 @@ def release_version(value: Any) -> Any:
 def version_tuple(value: Any) -> tuple[int, ...] | None:
     """Return ``"7.4"`` as ``(7, 4)``; None when it is not a dotted version."""
     text = version_text(value)
-    if not isinstance(text, str) or not _VERSION.match(text.strip()):
+    return _parsed_version(text) if isinstance(text, str) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_version(text: str) -> tuple[int, ...] | None:
+    """Return :func:`version_tuple` of a text (remembered: a plan parses few distinct ones)."""
+    if not _VERSION.match(text.strip()):
         return None
     return tuple(int(p) for p in text.strip().split("."))
 

@@ -9,6 +9,7 @@ the same result.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,6 +59,29 @@ def live_to_request(db: Mapping[str, Any], subscription: Mapping[str, Any]) -> d
     out["replicaOf"] = endpoints
     out["replica"] = {"syncSources": [{"endpoint": e} for e in endpoints]}
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestForms:
+    """Remembers :func:`live_to_request` per database read, so one planning pass (comparison
+    and fingerprint) computes each database's request form once.
+
+    Keyed by the identity of the two read objects (kept referenced here, so an identity is
+    never reused while the memo lives); the forms handed out must be treated as read-only.
+    """
+
+    _memo: dict[tuple[int, int], tuple[Mapping[str, Any], Mapping[str, Any], dict[str, Any]]] = (
+        dataclasses.field(default_factory=dict)
+    )
+
+    def of(self, db: Mapping[str, Any], subscription: Mapping[str, Any]) -> dict[str, Any]:
+        """Return ``live_to_request(db, subscription)``, computed on the first call only."""
+        key = (id(db), id(subscription))
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = (db, subscription, live_to_request(db, subscription))
+            self._memo[key] = hit
+        return hit[2]
 
 
 def _endpoint_port(endpoint: Any) -> int | None:

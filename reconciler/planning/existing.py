@@ -15,6 +15,7 @@ from reconciler.cloud import paths
 from reconciler.compare import (
     UPDATE_FIELDS,
     Comparison,
+    RequestForms,
     Uncompared,
     compare_database,
     request_value,
@@ -45,13 +46,16 @@ _NAME = "name"
 _DATABASE_ID = "databaseId"
 
 
-def change_steps(sub: LiveSubscription, want: DatabaseSpec, have: LiveDatabase) -> Steps:
+def change_steps(
+    sub: LiveSubscription, want: DatabaseSpec, have: LiveDatabase, forms: RequestForms | None = None
+) -> Steps:
     """Return backup → upgrade → update for an existing database, with their refusals.
 
-    The notices name the spec fields the live read did not let compare.
+    The notices name the spec fields the live read did not let compare. ``forms`` remembers
+    the live request forms of this planning pass (None: computed here).
     """
     comparison = compare_database(
-        want.fields, have.raw, sub.raw, ignore=want.lifecycle.ignore_changes
+        want.fields, have.raw, sub.raw, ignore=want.lifecycle.ignore_changes, forms=forms
     )
     notices = Steps(notices=tuple(_notice(sub.id, have, u) for u in comparison.uncompared))
     changes = _renamed(want, have) + comparison.changes

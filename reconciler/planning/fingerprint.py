@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.compare import live_to_request
+from reconciler.compare import RequestForms
 from reconciler.model import (
     DatabaseSpec,
     DesiredState,
@@ -35,25 +35,34 @@ BASIS_DIGEST_HEX = 16
 
 
 def compute_fingerprint(
-    plan_actions: Iterable[PlannedAction], live: LiveState, desired: DesiredState, salt: str
+    plan_actions: Iterable[PlannedAction],
+    live: LiveState,
+    desired: DesiredState,
+    salt: str,
+    forms: RequestForms | None = None,
 ) -> str:
     """Return ``"sha256:<hex>"`` of :func:`fingerprint_document`."""
-    text = fingerprint_document(plan_actions, live, desired, salt)
+    text = fingerprint_document(plan_actions, live, desired, salt, forms)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def fingerprint_document(
-    plan_actions: Iterable[PlannedAction], live: LiveState, desired: DesiredState, salt: str
+    plan_actions: Iterable[PlannedAction],
+    live: LiveState,
+    desired: DesiredState,
+    salt: str,
+    forms: RequestForms | None = None,
 ) -> str:
     """Return the canonical JSON text the fingerprint hashes (sorted keys, compact).
 
     Every :class:`reconciler.secrets.Secret` in it has been replaced by its salted digest,
-    so the text holds no secret in clear.
+    so the text holds no secret in clear. ``forms`` supplies the live request forms already
+    computed by the planning pass (None: computed here).
     """
     document = {
         "actions": [_action(a) for a in plan_actions],
         "desired": [_database_spec(d) for s in desired.subscriptions for d in s.databases],
-        "live": _live(live, [s.id for s in desired.subscriptions]),
+        "live": _live(live, [s.id for s in desired.subscriptions], forms),
     }
     # json's C encoder walks the document; only values it cannot encode (secrets, sets,
     # other mappings) reach the hook, which keeps this cheap over thousands of databases.
@@ -108,30 +117,34 @@ def _lifecycle(lifecycle: Lifecycle) -> list[Any]:
     ]
 
 
-def _live(live: LiveState, subscription_ids: list[int]) -> dict[str, Any]:
+def _live(
+    live: LiveState, subscription_ids: list[int], forms: RequestForms | None = None
+) -> dict[str, Any]:
     """Return the hashed facts of the spec's live subscriptions, keyed by id."""
+    memo = RequestForms() if forms is None else forms
     out: dict[str, Any] = {}
     for sub_id in dict.fromkeys(subscription_ids):
         sub = live.subscriptions.get(sub_id)
-        out[str(sub_id)] = None if sub is None else _subscription(sub)
+        out[str(sub_id)] = None if sub is None else _subscription(sub, memo)
     return out
 
 
-def _subscription(sub: LiveSubscription) -> dict[str, Any]:
+def _subscription(sub: LiveSubscription, forms: RequestForms) -> dict[str, Any]:
     """Return a subscription's stable facts and its databases' managed fields, by id."""
     return {
         "name": sub.name,
         "deploymentType": sub.raw.get("deploymentType"),
         "publicEndpointAccess": sub.raw.get("publicEndpointAccess"),
         "databases": {
-            str(db.id): _live_database(db, sub) for db in sorted(sub.databases, key=lambda d: d.id)
+            str(db.id): _live_database(db, sub, forms)
+            for db in sorted(sub.databases, key=lambda d: d.id)
         },
     }
 
 
-def _live_database(db: LiveDatabase, sub: LiveSubscription) -> dict[str, Any]:
+def _live_database(db: LiveDatabase, sub: LiveSubscription, forms: RequestForms) -> dict[str, Any]:
     """Return a live database's name, managed fields and tags (only when they were read)."""
-    facts = {"name": db.name, "fields": live_to_request(db.raw, sub.raw)}
+    facts = {"name": db.name, "fields": forms.of(db.raw, sub.raw)}
     return facts if db.tags is None else {**facts, "tags": db.tags}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.compare import RequestForms
 from reconciler.model import (
     DatabaseSpec,
     DesiredState,
@@ -61,10 +62,11 @@ def build_plan(
     deletes: list[PlannedAction] = []
     refusals: list[Refusal] = []
     notices: list[Notice] = []
+    forms = RequestForms()  # each live database's request form, for comparison and fingerprint
     for spec in merge_subscriptions(desired):
         sub = live.subscriptions.get(spec.id)
         summaries.append(_summary(spec, sub))
-        planned = _plan_subscription(spec, sub, force)
+        planned = _plan_subscription(spec, sub, force, forms)
         changes += planned.changes.actions
         deletes += planned.deletes.actions
         refusals += planned.changes.refusals + planned.deletes.refusals
@@ -76,7 +78,7 @@ def build_plan(
         actions=actions,
         unmanaged=tuple(unmanaged),
         refusals=tuple(refusals),
-        fingerprint=compute_fingerprint(actions, live, desired, salt),
+        fingerprint=compute_fingerprint(actions, live, desired, salt, forms),
         notices=tuple(notices),
     )
 
@@ -115,7 +117,7 @@ class _Planned:
 
 
 def _plan_subscription(
-    spec: SubscriptionSpec, sub: LiveSubscription | None, force: bool
+    spec: SubscriptionSpec, sub: LiveSubscription | None, force: bool, forms: RequestForms
 ) -> _Planned:
     """Return the actions, unmanaged databases and refusals of one subscription."""
     if sub is None:
@@ -152,7 +154,7 @@ def _plan_subscription(
         elif have is None:
             changes += Steps.of(create_actions(spec.id, want))
         else:
-            changes += change_steps(sub, want, have)
+            changes += change_steps(sub, want, have, forms)
         changes += tag_steps(spec.id, want, have)
     unmanaged = _unnamed(spec, sub, doomed, matched)
     return _Planned(changes, delete_steps(sub, doomed, force), unmanaged)

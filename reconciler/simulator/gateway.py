@@ -39,13 +39,18 @@ class Answer:
     drop: bool = False
 
 
+#: JSON separators without the spaces: smaller answers, encoded faster (pages of 100 databases).
+_COMPACT = (",", ":")
+
+
 def encode(reply: Reply) -> Answer:
-    """Return the HTTP answer for ``reply`` (JSON body, or an empty body for None)."""
+    """Return the HTTP answer for ``reply`` (compact JSON body, or an empty body for None)."""
     headers = dict(reply.headers)
     if reply.body is None:
         return Answer(reply.status, b"", headers)
     headers["Content-Type"] = "application/json"
-    return Answer(reply.status, json.dumps(reply.body).encode("utf-8"), headers)
+    body = json.dumps(reply.body, separators=_COMPACT).encode("utf-8")
+    return Answer(reply.status, body, headers)
 
 
 def _fault_reply(fault: Fault) -> Reply:

@@ -157,3 +157,57 @@ def test_a_broken_gzip_answer_is_cut_short(transport: RequestsTransport) -> None
     with FakeApi(in_order(reply)) as api:
         error = failure(transport, api.url, "POST")
     assert (error.reason, error.sent) == ("answer cut short", True)
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_a_proxy_from_the_environment_is_used(no_proxy_env: pytest.MonkeyPatch) -> None:
+    with FakeApi(in_order(Reply(body={}))) as proxy:
+        no_proxy_env.setenv("http_proxy", proxy.url.removesuffix("/v1"))
+        sender = RequestsTransport(get_retries=0, backoff_factor=0.0)
+        try:
+            answer = sender.send("GET", "http://api.example.invalid/v1/x", {}, None, 2.0)
+        finally:
+            sender.close()
+        assert [s.path for s in proxy.seen] == ["http://api.example.invalid/v1/x"]
+    assert answer.status == 200
+
+
+def test_no_proxy_from_the_environment_is_honoured(no_proxy_env: pytest.MonkeyPatch) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    no_proxy_env.setenv("http_proxy", dead)
+    no_proxy_env.setenv("no_proxy", "127.0.0.1")
+    with FakeApi(in_order(Reply(body={}))) as api:
+        sender = RequestsTransport(get_retries=0, backoff_factor=0.0)
+        try:
+            answer = send(sender, api)
+        finally:
+            sender.close()
+        assert [s.api_path for s in api.seen] == ["/x"]
+    assert answer.status == 200
+
+
+def test_the_environment_is_read_once_per_host(
+    no_proxy_env: pytest.MonkeyPatch, transport: RequestsTransport
+) -> None:
+    import requests.utils
+
+    hosts: list[str] = []
+    real = requests.utils.get_environ_proxies
+
+    def counting(url: str, no_proxy: str | None = None) -> dict[str, str]:
+        hosts.append(url)
+        return real(url, no_proxy)
+
+    no_proxy_env.setattr(requests.utils, "get_environ_proxies", counting)
+    with FakeApi(in_order(Reply(body={}), Reply(body={}), Reply(body={}))) as api:
+        assert [send(transport, api).status for _ in range(3)] == [200, 200, 200]
+    assert hosts == [api.url + "/x"]

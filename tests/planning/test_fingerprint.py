@@ -249,3 +249,22 @@ def test_basis_tells_which_part_moved(
     base = fingerprint_basis(live(*BASE_LIVE), desired(), "salt")
     now = fingerprint_basis(account, state, "salt")
     assert sorted(k for k in base if base[k] != now[k]) == sorted(moved)
+
+
+def test_build_plan_puts_each_live_database_in_request_form_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reconciler.compare.live as live_module
+
+    calls: list[int] = []
+    real = live_module.live_to_request
+
+    def counting(db: Any, subscription: Any) -> dict[str, Any]:
+        calls.append(db["databaseId"])
+        return real(db, subscription)
+
+    monkeypatch.setattr(live_module, "live_to_request", counting)
+    plan = build_plan(desired(), live(*BASE_LIVE), salt="salt")
+    assert sorted(calls) == [1, 2]
+    monkeypatch.setattr(live_module, "live_to_request", real)
+    assert plan.fingerprint == fingerprint(desired(), live(*BASE_LIVE))

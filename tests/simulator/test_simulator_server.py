@@ -22,6 +22,8 @@ from reconciler.simulator import (
     serve_in_background,
 )
 from reconciler.simulator import server as server_module
+from reconciler.simulator.gateway import encode
+from reconciler.simulator.replies import Reply
 
 PROD = "/subscriptions/2001234"
 SESSIONS = f"{PROD}/databases/51170941"
@@ -228,3 +230,11 @@ def test_serve_forever_stops_cleanly_on_ctrl_c(
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1)
     assert state.is_file()
+
+
+def test_json_answers_are_compact_and_parse_back() -> None:
+    body = {"a": [1, {"b": "x, y: z"}], "c": None}
+    answer = encode(Reply(200, body))
+    assert answer.body == b'{"a":[1,{"b":"x, y: z"}],"c":null}'
+    assert json.loads(answer.body) == body
+    assert answer.headers["Content-Type"] == "application/json"
