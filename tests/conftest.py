@@ -39,6 +39,27 @@ class FakeClock:
         self.now += seconds
 
 
+class FakeTime:
+    """A monotonic clock and its sleep for one client: sleeping only moves the clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    """A clock at 0 whose sleep only moves it, for an ``ApiClient``."""
+    return FakeTime()
+
+
 class SimApi:
     """An authenticated ``requests`` session bound to one running simulator."""
 

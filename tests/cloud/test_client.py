@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from conftest import FakeTime
 from fake_api import FakeApi, Reply, in_order
 
 from reconciler import __version__
@@ -36,26 +37,6 @@ UNKNOWN = "the change may or may not have taken effect; re-read before retrying"
 
 
 # --- fixtures ------------------------------------------------------------------------------
-
-
-class FakeTime:
-    """An injected clock and sleep: sleeping only moves the clock."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture
